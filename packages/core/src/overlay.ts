@@ -1,0 +1,74 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { PeerName } from './peer-name.js';
+import type { Endpoint } from './transport.js';
+
+/**
+ * The datapath seam, as in weaveworks/mesh: the router asks an {@link Overlay} for a per-connection
+ * {@link OverlayConnection}, and a control connection counts as *established* only once that overlay
+ * connection says so. Backends (`datapath-sleeve`, `datapath-fastdp`, the overlay switch) implement it.
+ *
+ * ```
+ * handshake ─▶ prepareConnection ─▶ confirm() ─▶ … 'established' ─▶ connection established, gossiped
+ *                                             └▶ 'error' ─▶ control connection torn down
+ * ```
+ */
+
+/** The remote peer as the handshake introduced it. */
+export interface RemotePeerInfo {
+  readonly name: PeerName;
+  readonly nickname: string;
+  readonly uid: bigint;
+  /** Absent when the remote sent no `ShortID` feature (then fastdp cannot be used). */
+  readonly shortId?: number;
+}
+
+/** What a backend learns about a new control connection. */
+export interface OverlayConnectionParams {
+  readonly remotePeer: RemotePeerInfo;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** True when we dialled. */
+  readonly outbound: boolean;
+  /** The connection uid both sides agree on (our ConnID XOR theirs). */
+  readonly connUID: bigint;
+  /** The session key; only given when the overlay must encrypt (password set and not mutually trusted). */
+  readonly sessionKey?: Uint8Array;
+  /** The remote's handshake features (e.g. `Overlays`). */
+  readonly features: Readonly<Record<string, string>>;
+  /** Sends an overlay control message (TCP tag 7) to the remote's overlay connection. */
+  sendControlMessage(tag: number, msg: Uint8Array): void;
+}
+
+/** Events of an {@link OverlayConnection}. */
+export interface OverlayConnectionEvents {
+  /** The datapath to the remote works; emitted at most once. */
+  established: [];
+  /** The datapath failed for good; the control connection is closed with this error. */
+  error: [error: Error];
+}
+
+/** One connection's datapath state. Events are only emitted after `confirm()`. */
+export interface OverlayConnection extends EventEmitter<OverlayConnectionEvents> {
+  /** The control connection is registered: start heartbeats. */
+  confirm(): void;
+  /** Whether `established` has been emitted (for listeners that subscribe late). */
+  readonly established: boolean;
+  /** A control message (tag 7 body) from the remote's overlay connection. */
+  controlMessage(tag: number, msg: Uint8Array): void;
+  /** Attributes shown in `status connections` (`name`, `mtu`, `encrypted` …). */
+  attrs(): Readonly<Record<string, string | number | boolean>>;
+  /** Releases everything; no events after this. */
+  stop(): void;
+}
+
+/** A datapath backend, seen from the control plane. */
+export interface Overlay {
+  /** Adds this overlay's handshake features (e.g. `Overlays: "fastdp sleeve"`). */
+  addFeaturesTo(features: Record<string, string>): void;
+  /** Creates the per-connection state; throws to refuse the connection. */
+  prepareConnection(params: OverlayConnectionParams): OverlayConnection;
+  /** Backend-specific diagnostics for `/report`. */
+  diagnostics(): unknown;
+  /** Releases sockets, devices and timers. */
+  stop(): Promise<void>;
+}
