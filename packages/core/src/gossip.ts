@@ -45,7 +45,7 @@ export interface GossipChannel {
   gossipUnicast(dst: PeerName, msg: Uint8Array): void;
   /** Sends `update` to every peer along the broadcast tree. */
   gossipBroadcast(update: GossipData): void;
-  /** Sends `update` to a random subset of neighbours (2·log2(peers)), merged while sends are pending. */
+  /** Sends `update` to a random subset of neighbours (log2 of the peer count, as upstream), merged while sends are pending. */
   gossipNeighbourSubset(update: GossipData): void;
 }
 

@@ -1,1 +1,6 @@
 // Test helpers for orchestrators and our own suites: @weave-ts/core/testing. Append-only for now.
+export { createStreamPair, type StreamPairOptions } from './stream-pair.js';
+export { VirtualClock } from './virtual-clock.js';
+export { SeededRandom } from './seeded-random.js';
+export { SimNetwork, SimHostKilledError, SimNetworkBusyError } from './sim-network.js';
+export type { SimNetworkOptions, SimRunOptions, SimNetworkStats } from './sim-network.js';

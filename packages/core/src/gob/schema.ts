@@ -1,0 +1,197 @@
+/**
+ * Schemas: TypeScript descriptions of the Go types a gob stream carries.
+ *
+ * A schema plays the part of the Go type on our side. Decoding binds the type definitions found in the
+ * bytes to a schema by Go field name (as Go does); encoding writes the type definitions Go would write
+ * for the same Go type, so schemas carry the Go names that appear on the wire:
+ * - a struct's `name` is the Go type name (`peerSummary`), `pkg` its package (`mesh`) for `pkg.Name`;
+ * - a named slice/array/map (`type Value []PeerName`) sets `name`; an unnamed one may set `goString`,
+ *   the text Go's `reflect.Type.String()` gives (`map[mesh.PeerName]string`) when the default built
+ *   from the element types is not right (named basic types such as `mesh.PeerName` need this).
+ */
+
+/** Go `bool`. */
+export interface GobBoolType {
+  readonly kind: 'bool';
+}
+/** A Go signed integer decoded as a JS `number` (must fit in ±2^53). */
+export interface GobIntType {
+  readonly kind: 'int';
+}
+/** A Go signed integer decoded as a `bigint` (full int64 range). */
+export interface GobInt64Type {
+  readonly kind: 'int64';
+}
+/** A Go unsigned integer decoded as a JS `number` (must be below 2^53). */
+export interface GobUintType {
+  readonly kind: 'uint';
+}
+/** A Go unsigned integer decoded as a `bigint` (full uint64 range). */
+export interface GobUint64Type {
+  readonly kind: 'uint64';
+}
+/** Go `string`. */
+export interface GobStringType {
+  readonly kind: 'string';
+}
+/** Go `[]byte`, as a `Uint8Array`. */
+export interface GobBytesType {
+  readonly kind: 'bytes';
+}
+
+/** Go names of a slice, array or map type (see the module comment). */
+export interface GobNaming {
+  /** Go type name of a named type (`Value` for `type Value []PeerName`); absent for unnamed types. */
+  readonly name?: string;
+  /** Go `reflect.Type.String()` of an unnamed type, when the default derived from its parts is wrong. */
+  readonly goString?: string;
+}
+
+/** Fields of a struct schema, in Go declaration order, keyed by Go field name. */
+export type GobFields = { readonly [field: string]: GobType };
+
+/** A Go struct. */
+export interface GobStructType<F extends GobFields = GobFields> {
+  readonly kind: 'struct';
+  /** Go type name, as sent in the type definition. */
+  readonly name: string;
+  /** Go package name, used to spell `pkg.Name` inside the names of unnamed composite types. */
+  readonly pkg: string | undefined;
+  readonly fields: F;
+}
+/** A Go slice. */
+export interface GobSliceType<E extends GobType = GobType> extends GobNaming {
+  readonly kind: 'slice';
+  readonly elem: E;
+}
+/** A Go array of fixed length. */
+export interface GobArrayType<E extends GobType = GobType> extends GobNaming {
+  readonly kind: 'array';
+  readonly elem: E;
+  readonly len: number;
+}
+/** A Go map, decoded as a JS `Map`. */
+export interface GobMapType<K extends GobType = GobType, V extends GobType = GobType> extends GobNaming {
+  readonly kind: 'map';
+  readonly key: K;
+  readonly elem: V;
+}
+/** A Go pointer: gob flattens it; `undefined` stands for nil (an omitted struct field). */
+export interface GobPtrType<E extends GobValueType = GobValueType> {
+  readonly kind: 'ptr';
+  readonly elem: E;
+}
+
+/** Any schema but a pointer (what a pointer may point to). */
+export type GobValueType =
+  | GobBoolType
+  | GobIntType
+  | GobInt64Type
+  | GobUintType
+  | GobUint64Type
+  | GobStringType
+  | GobBytesType
+  | GobStructType
+  | GobSliceType
+  | GobArrayType
+  | GobMapType;
+
+/** Any schema. */
+export type GobType = GobValueType | GobPtrType;
+
+/** The TypeScript value type a schema decodes to and encodes from. */
+export type Infer<T extends GobType> = T extends GobBoolType
+  ? boolean
+  : T extends GobIntType | GobUintType
+    ? number
+    : T extends GobInt64Type | GobUint64Type
+      ? bigint
+      : T extends GobStringType
+        ? string
+        : T extends GobBytesType
+          ? Uint8Array
+          : T extends GobStructType<infer F>
+            ? { -readonly [K in keyof F]: Infer<F[K]> }
+            : T extends GobSliceType<infer E> | GobArrayType<infer E>
+              ? Infer<E>[]
+              : T extends GobMapType<infer K, infer V>
+                ? Map<Infer<K>, Infer<V>>
+                : T extends GobPtrType<infer E>
+                  ? Infer<E> | undefined
+                  : never;
+
+const EXPORTED = /^\p{Lu}/u;
+
+function struct<const F extends GobFields>(
+  name: string,
+  fields: F,
+  opts: { readonly pkg?: string } = {},
+): GobStructType<F> {
+  for (const field of Object.keys(fields)) {
+    // gob only sends exported fields, so a schema field Go would never send is a mistake.
+    if (!EXPORTED.test(field)) throw new TypeError(`gob schema ${name}: field ${field} is not exported`);
+  }
+  return { kind: 'struct', name, pkg: opts.pkg, fields };
+}
+
+function array<E extends GobType>(elem: E, len: number, naming: GobNaming = {}): GobArrayType<E> {
+  if (!Number.isSafeInteger(len) || len < 0) throw new TypeError(`gob schema: bad array length ${len}`);
+  return { kind: 'array', elem, len, ...naming };
+}
+
+/** Schema builders. Basic types are shared constants; composite builders return fresh schemas. */
+export const t = {
+  bool: { kind: 'bool' } as GobBoolType,
+  int: { kind: 'int' } as GobIntType,
+  int64: { kind: 'int64' } as GobInt64Type,
+  uint: { kind: 'uint' } as GobUintType,
+  uint64: { kind: 'uint64' } as GobUint64Type,
+  string: { kind: 'string' } as GobStringType,
+  bytes: { kind: 'bytes' } as GobBytesType,
+  /** A struct named `name` (Go type name) with `fields` in Go declaration order. */
+  struct,
+  /** A slice of `elem`. */
+  slice: <E extends GobType>(elem: E, naming: GobNaming = {}): GobSliceType<E> => ({
+    kind: 'slice',
+    elem,
+    ...naming,
+  }),
+  /** An array of `len` elements. */
+  array,
+  /** A map from `key` to `elem`. */
+  map: <K extends GobType, V extends GobType>(key: K, elem: V, naming: GobNaming = {}): GobMapType<K, V> => ({
+    kind: 'map',
+    key,
+    elem,
+    ...naming,
+  }),
+  /** A pointer to `elem` (nil is `undefined`). */
+  ptr: <E extends GobValueType>(elem: E): GobPtrType<E> => ({ kind: 'ptr', elem }),
+} as const;
+
+/** The text Go's `reflect.Type.String()` gives for the Go type a schema stands for. */
+export function goTypeString(type: GobType): string {
+  switch (type.kind) {
+    case 'bool':
+    case 'string':
+      return type.kind;
+    case 'int':
+    case 'uint':
+      return type.kind;
+    case 'int64':
+    case 'uint64':
+      return type.kind;
+    case 'bytes':
+      return '[]uint8';
+    case 'struct':
+      return type.pkg === undefined ? type.name : `${type.pkg}.${type.name}`;
+    case 'ptr':
+      return `*${goTypeString(type.elem)}`;
+    case 'slice':
+      return type.goString ?? type.name ?? `[]${goTypeString(type.elem)}`;
+    case 'array':
+      return type.goString ?? type.name ?? `[${type.len}]${goTypeString(type.elem)}`;
+    case 'map':
+      return type.goString ?? type.name ?? `map[${goTypeString(type.key)}]${goTypeString(type.elem)}`;
+  }
+}

@@ -1,0 +1,178 @@
+import { GobDecoder, GobEncoder, t } from './gob/index.js';
+import type { GossipChannel, GossipData, GossipReceiver } from './gossip.js';
+import { WeaveError } from './errors.js';
+import { type PeerName, peerNameFromNumber, peerNameToNumber } from './peer-name.js';
+import { ProtocolTag, protocolMessage } from './protocol-tags.js';
+
+/**
+ * Gossip channels as routers run them (mesh `gossip_channel.go` semantics):
+ *
+ * ```
+ * unicast:   tag 5 → next hop of unicastAll(dst) → … → dst: receiver.onGossipUnicast
+ * broadcast: tag 6 → broadcastAll(origin) next hops; each hop delivers, then re-broadcasts what the
+ *            receiver returned along the origin's tree
+ * gossip:    tag 4 → random neighbour subset; each hop relays only the returned delta (except to sender)
+ * ```
+ */
+
+/** What a channel needs from its router: routes and a way to reach neighbours. */
+export interface GossipRouting {
+  readonly ourName: PeerName;
+  /** Next hop towards `dst` over any connection, if known. */
+  unicastNextHop(dst: PeerName): PeerName | undefined;
+  /** Our next hops on `origin`'s broadcast tree (any connection). */
+  broadcastNextHops(origin: PeerName): PeerName[];
+  /** A random subset of neighbours to gossip to, never including `except`. */
+  randomNeighbours(except: PeerName): PeerName[];
+  /** Queues a protocol message on the connection to `neighbour`; false if there is none. */
+  sendToNeighbour(neighbour: PeerName, msg: Uint8Array): boolean;
+}
+
+/** A gossip unicast had nowhere to go. */
+export class UnknownPeerError extends WeaveError {
+  override name = 'UnknownPeerError';
+  constructor(dst: PeerName) {
+    super(`unknown relay destination: ${dst}`);
+  }
+}
+
+const uint = t.uint;
+
+/** Encodes the tag-4/6 body: channel, sender (or origin), payload, from one gob encoder. */
+function envelope(channel: string, from: PeerName, payload: Uint8Array): Uint8Array {
+  return new GobEncoder()
+    .encode(t.string, channel)
+    .encode(uint, peerNameToNumber(from))
+    .encode(t.bytes, payload)
+    .finish();
+}
+
+/**
+ * Per neighbour and kind, pending data is merged until the next flush, so a burst of updates becomes one
+ * message (upstream's `gossipSender`).
+ */
+class PendingSends {
+  private readonly pending = new Map<
+    string,
+    { to: PeerName; data: GossipData; make: (p: Uint8Array) => Uint8Array }
+  >();
+  private scheduled = false;
+
+  constructor(private readonly routing: GossipRouting) {}
+
+  queue(key: string, to: PeerName, data: GossipData, make: (payload: Uint8Array) => Uint8Array): void {
+    const existing = this.pending.get(key);
+    if (existing) existing.data = existing.data.merge(data);
+    else this.pending.set(key, { to, data, make });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    for (const { to, data, make } of batch) {
+      for (const payload of data.encode()) this.routing.sendToNeighbour(to, make(payload));
+    }
+  }
+}
+
+/** One named channel: sends for its component and delivers what arrives to its receiver. */
+export class RouterGossipChannel implements GossipChannel {
+  private readonly sends: PendingSends;
+
+  constructor(
+    readonly name: string,
+    readonly receiver: GossipReceiver,
+    private readonly routing: GossipRouting,
+  ) {
+    this.sends = new PendingSends(routing);
+  }
+
+  gossipUnicast(dst: PeerName, msg: Uint8Array): void {
+    const body = new GobEncoder()
+      .encode(t.string, this.name)
+      .encode(uint, peerNameToNumber(this.routing.ourName))
+      .encode(uint, peerNameToNumber(dst))
+      .encode(t.bytes, msg)
+      .finish();
+    this.relayUnicast(dst, protocolMessage(ProtocolTag.GossipUnicast, body));
+  }
+
+  gossipBroadcast(update: GossipData): void {
+    this.relayBroadcast(this.routing.ourName, update);
+  }
+
+  gossipNeighbourSubset(update: GossipData): void {
+    this.relay(this.routing.ourName, update);
+  }
+
+  /** Sends our full state down one new connection. */
+  sendAllTo(neighbour: PeerName): void {
+    const data = this.receiver.gossip();
+    if (data) this.sends.queue(`g|${neighbour}`, neighbour, data, (p) => this.gossipMessage(p));
+  }
+
+  /** Periodic gossip: full state to a random neighbour subset. */
+  sendPeriodic(): void {
+    const data = this.receiver.gossip();
+    if (data) this.relay(this.routing.ourName, data);
+  }
+
+  /** A tag-5 message; `decoder` is positioned after the channel name and source. */
+  deliverUnicast(src: PeerName, decoder: GobDecoder, original: Uint8Array): void {
+    const dst = peerNameFromNumber(decoder.decode(uint));
+    const payload = decoder.decode(t.bytes);
+    if (dst === this.routing.ourName) this.receiver.onGossipUnicast(src, payload);
+    else this.relayUnicast(dst, original);
+  }
+
+  /** A tag-6 message from `origin`. */
+  deliverBroadcast(origin: PeerName, decoder: GobDecoder): void {
+    const data = this.receiver.onGossipBroadcast(origin, decoder.decode(t.bytes));
+    if (data) this.relayBroadcast(origin, data);
+  }
+
+  /** A tag-4 message from neighbour `sender`. */
+  deliverGossip(sender: PeerName, decoder: GobDecoder): void {
+    const delta = this.receiver.onGossip(decoder.decode(t.bytes));
+    if (delta) this.relay(sender, delta);
+  }
+
+  private gossipMessage(payload: Uint8Array): Uint8Array {
+    return protocolMessage(ProtocolTag.Gossip, envelope(this.name, this.routing.ourName, payload));
+  }
+
+  private relayUnicast(dst: PeerName, msg: Uint8Array): void {
+    const hop = this.routing.unicastNextHop(dst);
+    if (hop === undefined || !this.routing.sendToNeighbour(hop, msg)) throw new UnknownPeerError(dst);
+  }
+
+  private relayBroadcast(origin: PeerName, data: GossipData): void {
+    const make = (p: Uint8Array) =>
+      protocolMessage(ProtocolTag.GossipBroadcast, envelope(this.name, origin, p));
+    for (const hop of this.routing.broadcastNextHops(origin))
+      this.sends.queue(`b|${origin}|${hop}`, hop, data, make);
+  }
+
+  private relay(except: PeerName, data: GossipData): void {
+    for (const hop of this.routing.randomNeighbours(except)) {
+      this.sends.queue(`g|${hop}`, hop, data, (p) => this.gossipMessage(p));
+    }
+  }
+}
+
+/** Decodes the common prefix of tags 4/5/6: the channel name and the sender/source/origin. */
+export function decodeGossipEnvelope(body: Uint8Array): {
+  channel: string;
+  from: PeerName;
+  decoder: GobDecoder;
+} {
+  const decoder = new GobDecoder(body);
+  const channel = decoder.decode(t.string);
+  const from = peerNameFromNumber(decoder.decode(uint));
+  return { channel, from, decoder };
+}

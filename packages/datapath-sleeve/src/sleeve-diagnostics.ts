@@ -1,0 +1,63 @@
+import type { PeerName } from '@weave-ts/core';
+
+/** Counters of a sleeve overlay, bumped by its receive path and its forwarders. */
+export interface SleeveCounters {
+  /** Datagrams shorter than a peer name. */
+  shortDatagrams: number;
+  /** Datagrams from peers without a confirmed forwarder. */
+  unknownSender: number;
+  /** Datagrams (or their tails) that failed to decode or decrypt. */
+  decodeErrors: number;
+  /** Authentic encrypted datagrams dropped as duplicates or too old. */
+  duplicates: number;
+  /** Frames handed to the frame consumer. */
+  framesReceived: number;
+  /** Frames packed into datagrams. */
+  framesSent: number;
+  /** Datagrams handed to the socket. */
+  datagramsSent: number;
+  /** Frames dropped because the remote's UDP address is not known yet. */
+  awaitingContact: number;
+  /** Frames dropped as too big (DF broadcasts, frames beyond the datagram limit). */
+  droppedTooBig: number;
+  /** ICMP "fragmentation needed" replies synthesised. */
+  icmpFragNeeded: number;
+  /** Packets the sleeve fragmented itself. */
+  fragmented: number;
+}
+
+/** Per-forwarder state shown in diagnostics. */
+export interface SleeveForwarderStatus {
+  readonly peer: PeerName;
+  readonly remoteAddress?: string;
+  readonly outbound: boolean;
+  readonly established: boolean;
+  readonly mtu: number;
+  readonly stackFrag: boolean;
+  readonly encrypted: boolean;
+}
+
+/** What `SleeveOverlay.diagnostics()` reports (for `/report`). */
+export interface SleeveDiagnostics {
+  readonly localPeer: PeerName;
+  readonly localAddress: string;
+  readonly forwarders: readonly SleeveForwarderStatus[];
+  readonly counters: Readonly<SleeveCounters>;
+}
+
+/** Fresh zeroed counters. */
+export function newSleeveCounters(): SleeveCounters {
+  return {
+    shortDatagrams: 0,
+    unknownSender: 0,
+    decodeErrors: 0,
+    duplicates: 0,
+    framesReceived: 0,
+    framesSent: 0,
+    datagramsSent: 0,
+    awaitingContact: 0,
+    droppedTooBig: 0,
+    icmpFragNeeded: 0,
+    fragmented: 0,
+  };
+}

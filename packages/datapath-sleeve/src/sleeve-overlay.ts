@@ -1,0 +1,199 @@
+import {
+  type Clock,
+  type Overlay,
+  type OverlayConnection,
+  type OverlayConnectionParams,
+  type PeerName,
+  systemClock,
+} from '@weave-ts/core';
+import { ETHERNET_OVERHEAD, NAME_SIZE } from './constants.js';
+import { PacketDecodingError, SleeveStoppedError } from './errors.js';
+import { endpointString, type ForwarderHost, SleeveForwarder } from './forwarder.js';
+import { nameKey, PeerNameCache, sameName } from './name-cache.js';
+import { type SleeveCounters, type SleeveDiagnostics, newSleeveCounters } from './sleeve-diagnostics.js';
+import type { FrameConsumer, SleeveFrame, SleeveLogger } from './sleeve-frame.js';
+import { iterateFrameRecords } from './sleeve-packet.js';
+import type { ReceivedDatagram, SleeveSocket } from './sleeve-socket.js';
+import { isSpecialFrame } from './special-frames.js';
+
+/**
+ * The sleeve overlay (upstream `SleeveOverlay`): one UDP socket shared by one forwarder per control
+ * connection.
+ *
+ * ```
+ * socket batch ─▶ sender name ─▶ confirmed forwarder ─▶ decrypt ─▶ records
+ *      records ─▶ special frame from that peer to us ─▶ forwarder (heartbeat / tests)
+ *              └▶ anything else ───────────────────────▶ FrameConsumer (one call per batch)
+ * forward(src, dst, frames, via) ─▶ forwarder of `via` ─▶ DF / non-DF datagrams ─▶ socket
+ * ```
+ */
+
+/** Options of a {@link SleeveOverlay}. */
+export interface SleeveOverlayOptions {
+  /** Our own peer name (written at the start of every datagram). */
+  readonly localPeer: PeerName;
+  /** The bound UDP socket (port 6783 in Weave Net); the overlay closes it on `stop()`. */
+  readonly socket: SleeveSocket;
+  /** Timers for heartbeats and tests (default: the system clock). */
+  readonly clock?: Clock;
+  /** Receives log lines (default: none). */
+  readonly logger?: SleeveLogger;
+}
+
+/** Options of {@link SleeveOverlay.forward}. */
+export interface SleeveForwardOptions {
+  /** The neighbour to send through (default: `dst`, a direct neighbour). */
+  readonly via?: PeerName;
+  /** The frames are being flooded: too-big DF frames are dropped instead of answered with ICMP. */
+  readonly broadcast?: boolean;
+}
+
+/** Weave's userspace UDP datapath, as a core `Overlay`. */
+export class SleeveOverlay implements Overlay {
+  /** Our peer name. */
+  readonly localPeer: PeerName;
+  private readonly socket: SleeveSocket;
+  private readonly clock: Clock;
+  private readonly log: SleeveLogger;
+  private readonly names = new PeerNameCache();
+  private readonly localName: Uint8Array;
+  private readonly forwarders = new Map<number, SleeveForwarder>();
+  private readonly all = new Set<SleeveForwarder>();
+  private readonly counters: SleeveCounters = newSleeveCounters();
+  private readonly host: ForwarderHost;
+  private consumer: FrameConsumer | undefined;
+  private stopped = false;
+
+  constructor(options: SleeveOverlayOptions) {
+    this.localPeer = options.localPeer;
+    this.socket = options.socket;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? (() => {});
+    this.localName = this.names.bytes(this.localPeer);
+    this.host = {
+      localName: this.localName,
+      clock: this.clock,
+      log: this.log,
+      socket: this.socket,
+      counters: this.counters,
+      nameBytes: (name) => this.names.bytes(name),
+      register: (fwd) => this.forwarders.set(nameKey(fwd.remoteName), fwd),
+      unregister: (fwd) => {
+        const key = nameKey(fwd.remoteName);
+        if (this.forwarders.get(key) === fwd) this.forwarders.delete(key);
+        this.all.delete(fwd);
+      },
+      deliverLocal: (frames) => this.deliver(frames),
+    };
+    this.socket.onReceive((batch) => this.receive(batch));
+  }
+
+  /**
+   * Advertises the sleeve in the `Overlays` feature. The overlay switch owns that feature when present;
+   * a standalone sleeve sets it to `sleeve`, and appends to a list another overlay started.
+   */
+  addFeaturesTo(features: Record<string, string>): void {
+    const current = features.Overlays?.split(' ').filter((s) => s !== '') ?? [];
+    if (!current.includes('sleeve')) current.push('sleeve');
+    features.Overlays = current.join(' ');
+  }
+
+  /** Creates the forwarder for a new control connection. @throws SleeveStoppedError */
+  prepareConnection(params: OverlayConnectionParams): OverlayConnection {
+    if (this.stopped) throw new SleeveStoppedError();
+    const forwarder = new SleeveForwarder(this.host, params);
+    this.all.add(forwarder);
+    return forwarder;
+  }
+
+  /** Installs the receiver of frames that arrive for the local side (replacing any earlier one). */
+  onFramesReceived(consumer: FrameConsumer): void {
+    this.consumer = consumer;
+  }
+
+  /** The confirmed forwarder to `peer`, if any. */
+  forwarderTo(peer: PeerName): SleeveForwarder | undefined {
+    return this.forwarders.get(nameKey(this.names.bytes(peer)));
+  }
+
+  /**
+   * Sends frames captured at `src` for `dst` through the forwarder to `options.via` (default `dst`).
+   * Returns false, sending nothing, when there is no confirmed forwarder to that peer.
+   */
+  forward(
+    src: PeerName,
+    dst: PeerName,
+    frames: readonly Uint8Array[],
+    options: SleeveForwardOptions = {},
+  ): boolean {
+    const forwarder = this.forwarderTo(options.via ?? dst);
+    if (!forwarder) return false;
+    forwarder.forward(src, dst, frames, options.broadcast ?? false);
+    return true;
+  }
+
+  diagnostics(): SleeveDiagnostics {
+    return {
+      localPeer: this.localPeer,
+      localAddress: endpointString(this.socket.local),
+      forwarders: [...this.all].map((f) => f.status()),
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Stops every forwarder (without error events) and closes the socket. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const forwarder of [...this.all]) forwarder.stop();
+    this.forwarders.clear();
+    await this.socket.close();
+  }
+
+  private receive(batch: readonly ReceivedDatagram[]): void {
+    if (this.stopped) return;
+    const frames: SleeveFrame[] = [];
+    for (const { data, from } of batch) {
+      if (data.length < NAME_SIZE) {
+        this.counters.shortDatagrams++;
+        this.log(`ignoring too short UDP packet from ${endpointString(from)}`);
+        continue;
+      }
+      const forwarder = this.forwarders.get(nameKey(data));
+      if (!forwarder) {
+        this.counters.unknownSender++;
+        continue;
+      }
+      const plain = forwarder.decryptor.open(data.subarray(NAME_SIZE));
+      if (plain === null) {
+        this.counters.duplicates++;
+        continue;
+      }
+      const error =
+        plain instanceof PacketDecodingError
+          ? plain
+          : iterateFrameRecords(plain, (src, dst, frame) => {
+              if (frame.length < ETHERNET_OVERHEAD) return;
+              if (isSpecialFrame(frame)) {
+                if (sameName(src, forwarder.remoteName) && sameName(dst, this.localName)) {
+                  forwarder.handleSpecialFrame(from, frame);
+                }
+                return;
+              }
+              frames.push({ src: this.names.name(src), dst: this.names.name(dst), frame });
+            });
+      if (error) {
+        // Stray or damaged datagrams are normal around connection churn; a real fault shows up as
+        // missed heartbeats.
+        this.counters.decodeErrors++;
+        this.log(forwarder.logPrefixFor(from) + error.message);
+      }
+    }
+    if (frames.length > 0) this.deliver(frames);
+  }
+
+  private deliver(frames: readonly SleeveFrame[]): void {
+    this.counters.framesReceived += frames.length;
+    this.consumer?.(frames);
+  }
+}

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "weave_host",
+      "sources": ["native/addon.c", "native/napi_util.c", "native/tap.c", "native/garp.c"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}

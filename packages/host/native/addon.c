@@ -1,0 +1,19 @@
+/* Entry point of the weave-ts host addon: TAP devices (tap.c) and gratuitous ARP (garp.c). */
+#include "napi_util.h"
+
+napi_value tap_open(napi_env env, napi_callback_info info);
+napi_value tap_write(napi_env env, napi_callback_info info);
+napi_value fd_close(napi_env env, napi_callback_info info);
+napi_value reader_start(napi_env env, napi_callback_info info);
+napi_value reader_stop(napi_env env, napi_callback_info info);
+napi_value reader_ref(napi_env env, napi_callback_info info);
+napi_value garp_send(napi_env env, napi_callback_info info);
+
+NAPI_MODULE_INIT() {
+  if (!wn_export(env, exports, "tapOpen", tap_open) || !wn_export(env, exports, "tapWrite", tap_write) ||
+      !wn_export(env, exports, "fdClose", fd_close) || !wn_export(env, exports, "readerStart", reader_start) ||
+      !wn_export(env, exports, "readerStop", reader_stop) || !wn_export(env, exports, "readerRef", reader_ref) ||
+      !wn_export(env, exports, "garpSend", garp_send))
+    return NULL;
+  return exports;
+}

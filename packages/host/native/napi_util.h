@@ -1,0 +1,40 @@
+/* Small helpers shared by the weave-ts host addon: argument parsing and errno errors. */
+#ifndef WEAVE_NAPI_UTIL_H
+#define WEAVE_NAPI_UTIL_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Evaluate an N-API call; on failure raise a JS error (unless one is pending) and return NULL. */
+#define NAPI_CHECK(env, call)                        \
+  do {                                               \
+    if ((call) != napi_ok) {                         \
+      wn_throw_napi_failure((env), #call);           \
+      return NULL;                                   \
+    }                                                \
+  } while (0)
+
+/* Throws `Error("<syscall>: <strerror>")` with numeric `errno` and string `syscall` properties. */
+napi_value wn_throw_errno(napi_env env, int err, const char *syscall);
+/* Builds (without throwing) the error wn_throw_errno would throw. */
+napi_value wn_errno_error(napi_env env, int err, const char *syscall);
+/* Throws a TypeError naming the offending argument. */
+napi_value wn_throw_type(napi_env env, const char *message);
+/* Raises an error describing a failed N-API call, unless an exception is already pending. */
+void wn_throw_napi_failure(napi_env env, const char *what);
+
+/* Argument readers: return false (with a pending TypeError) when the value has the wrong type. */
+bool wn_get_int32(napi_env env, napi_value v, int32_t *out, const char *name);
+bool wn_get_uint32(napi_env env, napi_value v, uint32_t *out, const char *name);
+bool wn_get_bool(napi_env env, napi_value v, bool *out, const char *name);
+/* Copies a UTF-8 string into buf (capacity cap, NUL included); fails if it does not fit. */
+bool wn_get_string(napi_env env, napi_value v, char *buf, size_t cap, const char *name);
+/* Data pointer and length of a Uint8Array (Buffer included), honouring its byte offset. */
+bool wn_get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len, const char *name);
+
+/* Registers one function property on `exports`. */
+bool wn_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
+
+#endif

@@ -1,0 +1,117 @@
+import { WeaveError } from '@weave-ts/core';
+
+/** The native addon (build/Release/weave_host.node) has not been built or cannot be loaded. */
+export class HostAddonMissingError extends WeaveError {
+  override name = 'HostAddonMissingError';
+  constructor(cause: unknown) {
+    super(
+      'the @weave-ts/host native addon is not built: run `pnpm --filter @weave-ts/host run build:addon` ' +
+        `(${cause instanceof Error ? cause.message : String(cause)})`,
+    );
+  }
+}
+
+/** A TAP was opened without CAP_NET_ADMIN. */
+export class TapPermissionError extends WeaveError {
+  override name = 'TapPermissionError';
+  constructor() {
+    super('opening a TAP needs root (CAP_NET_ADMIN)');
+  }
+}
+
+/** The kernel offers no TUN/TAP driver here. */
+export class TunDeviceMissingError extends WeaveError {
+  override name = 'TunDeviceMissingError';
+  constructor() {
+    super('/dev/net/tun is missing: the kernel needs the tun module (modprobe tun)');
+  }
+}
+
+/** TUNSETIFF refused the name: another device (or a TAP still being torn down) holds it. */
+export class TapNameBusyError extends WeaveError {
+  override name = 'TapNameBusyError';
+  constructor(readonly ifName: string) {
+    super(`interface name ${ifName} is already in use`);
+  }
+}
+
+/** A Linux interface name that the kernel would refuse (empty, over 15 bytes, `/`, whitespace, `:`). */
+export class InvalidInterfaceNameError extends WeaveError {
+  override name = 'InvalidInterfaceNameError';
+  constructor(readonly ifName: string) {
+    super(`invalid interface name ${JSON.stringify(ifName)}: 1-15 bytes, no '/', ':' or whitespace`);
+  }
+}
+
+/** A network namespace name `ip netns` would refuse or that could escape /run/netns. */
+export class InvalidNetnsNameError extends WeaveError {
+  override name = 'InvalidNetnsNameError';
+  constructor(readonly netns: string) {
+    super(`invalid network namespace name ${JSON.stringify(netns)}`);
+  }
+}
+
+/** An operation on a TAP after `close()`. */
+export class TapClosedError extends WeaveError {
+  override name = 'TapClosedError';
+  constructor(readonly ifName: string) {
+    super(`TAP ${ifName} is closed`);
+  }
+}
+
+/** A system call on a TAP failed; `code` is the errno name (e.g. `EBADF` once the device was deleted). */
+export class TapIoError extends WeaveError {
+  override name = 'TapIoError';
+  constructor(
+    readonly ifName: string,
+    readonly syscall: string,
+    readonly code: string,
+    /** For a failed write: frames of the batch written before the one that failed. */
+    readonly written = 0,
+  ) {
+    super(`TAP ${ifName}: ${syscall} failed with ${code}`);
+  }
+}
+
+/** An `ip` (iproute2) or other plumbing command failed; `stderr` holds the tool's own words. */
+export class NetCommandError extends WeaveError {
+  override name = 'NetCommandError';
+  constructor(
+    readonly command: readonly string[],
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(`${command.join(' ')} failed: ${stderr.trim() || `exit code ${exitCode}`}`);
+  }
+}
+
+/** The link (or namespace) named in a plumbing command does not exist. */
+export class LinkNotFoundError extends NetCommandError {
+  override name = 'LinkNotFoundError';
+}
+
+/** The link, address or namespace to create exists already. */
+export class AlreadyExistsError extends NetCommandError {
+  override name = 'AlreadyExistsError';
+}
+
+/** Network configuration was attempted without CAP_NET_ADMIN. */
+export class NetPermissionError extends NetCommandError {
+  override name = 'NetPermissionError';
+}
+
+/** A command the plumbing needs (`ip`, `sysctl`) is not installed. */
+export class ToolMissingError extends WeaveError {
+  override name = 'ToolMissingError';
+  constructor(readonly tool: string) {
+    super(`${tool} is not installed (the host plumbing needs iproute2 and procps)`);
+  }
+}
+
+/** attachContainer was pointed at a bridge that does not exist (upstream's wording). */
+export class BridgeNotFoundError extends WeaveError {
+  override name = 'BridgeNotFoundError';
+  constructor(readonly bridge: string) {
+    super(`bridge "${bridge}" not present; did you launch weave?`);
+  }
+}

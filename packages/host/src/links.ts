@@ -1,0 +1,179 @@
+import { runIp } from './command.js';
+import { LinkNotFoundError } from './errors.js';
+import { assertIfName, assertNetnsName } from './names.js';
+
+/**
+ * Links (network interfaces) through iproute2. Every function takes `netns`: the namespace the
+ * link lives in (default: the namespace of this process).
+ */
+
+/** Where a link lives. */
+export interface InNetns {
+  netns?: string;
+}
+
+/** What `getLink` reports about one link. */
+export interface LinkInfo {
+  name: string;
+  index: number;
+  mtu: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** MAC address, lower-case `aa:bb:…`, when the link has one. */
+  mac?: string;
+  /** The bridge (or other master) the link is enslaved to. */
+  master?: string;
+  /** Link type from the kernel (`bridge`, `veth`, `tun`, …); absent for plain devices. */
+  kind?: string;
+}
+
+/**
+ * Creates a Linux bridge (`weave` upstream), optionally with an MTU; it stays down until setLinkUp.
+ * The MTU is set after creation on purpose: only then does the kernel treat it as chosen by the
+ * user and keep it, instead of following the smallest MTU of the ports enslaved later.
+ */
+export async function createBridge(name: string, options: InNetns & { mtu?: number } = {}): Promise<void> {
+  assertIfName(name);
+  const mtu = mtuArgs(options.mtu);
+  await runIp(['link', 'add', 'name', name, 'type', 'bridge'], options.netns);
+  if (options.mtu === undefined) return;
+  try {
+    await runIp(['link', 'set', 'dev', name, ...mtu], options.netns);
+  } catch (err) {
+    await deleteLink(name, { netns: options.netns, ifExists: true });
+    throw err;
+  }
+}
+
+/**
+ * Creates a veth pair `name` ↔ `peer`. The peer is created directly in `peerNetns` when given
+ * (else next to `name`). Both ends get `mtu` when given.
+ */
+export async function createVethPair(
+  name: string,
+  peer: string,
+  options: InNetns & { peerNetns?: string; mtu?: number } = {},
+): Promise<void> {
+  assertIfName(name);
+  assertIfName(peer);
+  const peerNs = options.peerNetns === undefined ? [] : ['netns', checkedNetns(options.peerNetns)];
+  const mtu = mtuArgs(options.mtu);
+  await runIp(
+    ['link', 'add', 'name', name, ...mtu, 'type', 'veth', 'peer', 'name', peer, ...mtu, ...peerNs],
+    options.netns,
+  );
+}
+
+/** Deletes a link (a veth takes its peer along). With `ifExists`, a missing link is not an error. */
+export async function deleteLink(
+  name: string,
+  options: InNetns & { ifExists?: boolean } = {},
+): Promise<void> {
+  assertIfName(name);
+  try {
+    await runIp(['link', 'delete', 'dev', name], options.netns);
+  } catch (err) {
+    if (!(options.ifExists && err instanceof LinkNotFoundError)) throw err;
+  }
+}
+
+/** Brings a link up. */
+export async function setLinkUp(name: string, options: InNetns = {}): Promise<void> {
+  await setLink(name, ['up'], options);
+}
+
+/** Brings a link down. */
+export async function setLinkDown(name: string, options: InNetns = {}): Promise<void> {
+  await setLink(name, ['down'], options);
+}
+
+/** Sets a link's MTU. */
+export async function setLinkMtu(name: string, mtu: number, options: InNetns = {}): Promise<void> {
+  await setLink(name, mtuArgs(mtu), options);
+}
+
+/** Enslaves a link to a bridge (`bridge`), or frees it from its bridge (`null`). */
+export async function setLinkMaster(
+  name: string,
+  bridge: string | null,
+  options: InNetns = {},
+): Promise<void> {
+  if (bridge !== null) assertIfName(bridge);
+  await setLink(name, bridge === null ? ['nomaster'] : ['master', bridge], options);
+}
+
+/**
+ * Moves a link into the namespace `to`, renaming it to `newName` on the way when given. This works
+ * for a TAP whose fd stays open in this process: the device moves, the fd keeps reading it.
+ */
+export async function moveLinkToNetns(
+  name: string,
+  to: string,
+  options: InNetns & { newName?: string } = {},
+): Promise<void> {
+  const rename = options.newName === undefined ? [] : ['name', options.newName];
+  if (options.newName !== undefined) assertIfName(options.newName);
+  await setLink(name, ['netns', checkedNetns(to), ...rename], options);
+}
+
+/** Describes one link. Rejects with LinkNotFoundError when it does not exist. */
+export async function getLink(name: string, options: InNetns = {}): Promise<LinkInfo> {
+  assertIfName(name);
+  const [raw] = JSON.parse(
+    await runIp(['-j', '-d', 'link', 'show', 'dev', name], options.netns),
+  ) as RawLink[];
+  if (raw === undefined)
+    throw new LinkNotFoundError(['ip', 'link', 'show', name], `Device "${name}" does not exist.`, 1);
+  return toLinkInfo(raw);
+}
+
+/** Every link in the namespace. */
+export async function listLinks(options: InNetns = {}): Promise<LinkInfo[]> {
+  return (JSON.parse(await runIp(['-j', '-d', 'link', 'show'], options.netns)) as RawLink[]).map(toLinkInfo);
+}
+
+/** Whether a link of that name exists. */
+export async function linkExists(name: string, options: InNetns = {}): Promise<boolean> {
+  try {
+    await getLink(name, options);
+    return true;
+  } catch (err) {
+    if (err instanceof LinkNotFoundError) return false;
+    throw err;
+  }
+}
+
+interface RawLink {
+  ifindex: number;
+  ifname: string;
+  mtu: number;
+  flags: string[];
+  address?: string;
+  master?: string;
+  linkinfo?: { info_kind?: string };
+}
+
+function toLinkInfo(raw: RawLink): LinkInfo {
+  const info: LinkInfo = { name: raw.ifname, index: raw.ifindex, mtu: raw.mtu, up: raw.flags.includes('UP') };
+  if (raw.address !== undefined) info.mac = raw.address;
+  if (raw.master !== undefined) info.master = raw.master;
+  if (raw.linkinfo?.info_kind !== undefined) info.kind = raw.linkinfo.info_kind;
+  return info;
+}
+
+async function setLink(name: string, args: string[], options: InNetns): Promise<void> {
+  assertIfName(name);
+  await runIp(['link', 'set', 'dev', name, ...args], options.netns);
+}
+
+function mtuArgs(mtu: number | undefined): string[] {
+  if (mtu === undefined) return [];
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw new RangeError(`MTU must be an integer in 68..65535, got ${mtu}`);
+  return ['mtu', String(mtu)];
+}
+
+function checkedNetns(name: string): string {
+  assertNetnsName(name);
+  return name;
+}

@@ -1,0 +1,3 @@
+module weave-ts/tools/gob-vectors
+
+go 1.19
