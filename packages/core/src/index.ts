@@ -63,3 +63,28 @@ export { UnknownPeerError } from './gossip-channel.js';
 export { OpaqueGossipData } from './surrogate-gossip.js';
 export { TOPOLOGY_CHANNEL, UnexpectedTopologyUnicastError } from './topology-gossip.js';
 export { ProtocolTag } from './protocol-tags.js';
+export * from './ethernet.js';
+export type * from './datapath.js';
+export { DATAPATH_BATCH_SIZE, isNetworkOverlay } from './datapath.js';
+export { MacCache, MAC_MAX_AGE_MS } from './mac-cache.js';
+export type { MacAddResult, MacCacheOptions } from './mac-cache.js';
+export {
+  OverlaySwitch,
+  COMPAT_OVERLAY,
+  NoCommonOverlaysError,
+  NoWorkingForwardersError,
+  DuplicateOverlayError,
+  InvalidOverlayNameError,
+} from './overlay-switch.js';
+export type { NamedOverlay, OverlaySwitchOptions, OverlaySwitchEvents } from './overlay-switch.js';
+export { L2Forwarder, attachNetworkRouter, NotANetworkOverlayError } from './l2-forwarder.js';
+export type {
+  L2Routes,
+  L2ForwarderEvents,
+  L2ForwarderOptions,
+  L2ForwarderStats,
+  MacMove,
+  NetworkRouterHost,
+  AttachNetworkRouterOptions,
+  NetworkRouterHandle,
+} from './l2-forwarder.js';

@@ -51,20 +51,33 @@ export function parsePeerName(input: string): PeerName {
   return peerNameFromBytes(Uint8Array.from(bytes));
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** The name whose 6 big-endian bytes these are. */
 export function peerNameFromBytes(bytes: Uint8Array): PeerName {
   if (bytes.length !== PEER_NAME_SIZE) throw new InvalidPeerNameError(`<${bytes.length} bytes>`);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':') as PeerName;
+  // Hot in gossip decoding: a table lookup per byte instead of formatting.
+  return `${HEX[bytes[0]!]}:${HEX[bytes[1]!]}:${HEX[bytes[2]!]}:${HEX[bytes[3]!]}:${HEX[bytes[4]!]}:${HEX[bytes[5]!]}` as PeerName;
 }
 
 /** The 6 big-endian bytes of a name (as the sleeve wire format and `NameByte` carry it). */
 export function peerNameToBytes(name: PeerName): Uint8Array {
-  return Uint8Array.from(name.split(':'), (g) => Number.parseInt(g, 16));
+  const out = new Uint8Array(PEER_NAME_SIZE);
+  for (let i = 0; i < PEER_NAME_SIZE; i++) out[i] = (hexDigit(name, i * 3) << 4) | hexDigit(name, i * 3 + 1);
+  return out;
+}
+
+function hexDigit(s: string, at: number): number {
+  const c = s.charCodeAt(at);
+  return c <= 0x39 ? c - 0x30 : c - 0x57; // canonical names hold only 0-9 and a-f
 }
 
 /** The name as the number gob carries for a Go `PeerName` (uint64 holding 48 bits). */
 export function peerNameToNumber(name: PeerName): number {
-  return Number.parseInt(name.replaceAll(':', ''), 16);
+  let n = 0;
+  for (let i = 0; i < PEER_NAME_SIZE; i++)
+    n = n * 256 + ((hexDigit(name, i * 3) << 4) | hexDigit(name, i * 3 + 1));
+  return n;
 }
 
 /** The name for a number in [0, 2^48). */

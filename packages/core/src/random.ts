@@ -12,7 +12,7 @@ export interface Random {
 
 /** Cryptographically strong randomness from node:crypto. */
 export const systemRandom: Random = {
-  float: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
   int: (n) => randomInt(0, n),
   bytes: (n) => new Uint8Array(randomBytes(n)),
 };

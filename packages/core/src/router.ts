@@ -149,7 +149,11 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     this.logger = options.logger ?? silentLogger;
-    this.transport = options.transport ?? new TcpTransport({ clock: this.clock });
+    const host = options.host ?? '0.0.0.0';
+    // Bound to one address, dial from it too, so peers see (and discover) that address.
+    this.transport =
+      options.transport ??
+      new TcpTransport({ clock: this.clock, ...(host !== '0.0.0.0' ? { localAddress: host } : {}) });
     this.overlay = options.overlay ?? new NullOverlay();
     this.boundPort = options.port ?? DEFAULT_PORT;
     this.trusted = parseTrustedSubnets(options.trustedSubnets ?? []);

@@ -15,6 +15,11 @@ export interface TcpTransportOptions {
   connectTimeoutMs?: number;
   /** Times the connect timeout (default: the system clock). */
   clock?: Clock;
+  /**
+   * Source address for dials. Routers sharing one machine on several loopback addresses set it, so a
+   * peer sees each router's own address (discovery dials inbound peers back on that IP).
+   */
+  localAddress?: string;
 }
 
 /**
@@ -24,10 +29,12 @@ export interface TcpTransportOptions {
 export class TcpTransport implements StreamTransport {
   readonly #connectTimeout: number;
   readonly #clock: Clock;
+  readonly #localAddress: string | undefined;
 
   constructor(options: TcpTransportOptions = {}) {
     this.#connectTimeout = options.connectTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
+    this.#localAddress = options.localAddress;
   }
 
   /** Listens on `local` (port 0 picks a free port; `listener.local` reports the bound one). */
@@ -65,7 +72,12 @@ export class TcpTransport implements StreamTransport {
   /** Connects to `remote`; rejects with Node's error (`connect ECONNREFUSED …`) or a timeout. */
   dial(remote: Endpoint): Promise<StreamConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: remote.host, port: remote.port, noDelay: true });
+      const socket = connect({
+        host: remote.host,
+        port: remote.port,
+        noDelay: true,
+        ...(this.#localAddress ? { localAddress: this.#localAddress } : {}),
+      });
       const clock = this.#clock;
       const timer = clock.setTimeout(() => {
         socket.destroy();

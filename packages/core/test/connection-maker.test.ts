@@ -5,10 +5,11 @@ import {
   type KnownPeer,
   type MakerConnection,
   MAX_RETRY_INTERVAL_MS,
+  Peer,
   type PeerName,
   parsePeerAddress,
 } from '@weave-ts/core';
-import { SeededRandom, VirtualClock } from '@weave-ts/core/testing';
+import { SeededRandom, SimNetwork, VirtualClock } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ConnectToSelfError, PeerNameCollisionError } from '../src/connection-errors.js';
 
@@ -231,6 +232,25 @@ describe('ConnectionMaker discovery', () => {
     ]);
   });
 
+  it('reads the topology straight from Peer objects', async () => {
+    const summary = (name: PeerName) => ({
+      name,
+      nickname: 'n',
+      uid: 1n,
+      version: 1,
+      shortId: 0,
+      hasShortId: false,
+    });
+    const p = new Peer(summary(P), [
+      { remoteName: Q, remoteTcpAddr: '10.0.0.3:41234', outbound: false, established: true },
+    ]);
+    const { cm, attempts, run, setOutcome } = setup({ peers: () => [p] });
+    setOutcome(() => new Promise(() => {}));
+    cm.refresh();
+    await run(0);
+    expect(attempts.map((a) => a.address)).toEqual(['10.0.0.3:6783']);
+  });
+
   it('drops discovered targets that are no longer valid but suspends direct ones', async () => {
     const { cm, attempts, run, topology } = setup();
     topology.push(peer(P, [[Q, '10.0.0.3:6783', true]]));
@@ -332,5 +352,38 @@ describe('ConnectionMaker status', () => {
     expect(formatGoTime(Date.UTC(2015, 7, 6, 18, 55, 38, 120), Date.UTC(2015, 7, 6, 18, 55, 38, 120))).toBe(
       '2015-08-06 18:55:38.12 +0000 UTC m=+0.000000000',
     );
+  });
+});
+
+describe('ConnectionMaker on a SimNetwork', () => {
+  it('retries a refused dial with back-off until the peer listens, then stays connected', async () => {
+    const sim = new SimNetwork({ clock: new VirtualClock(START) });
+    const transport = sim.transport('10.0.0.1');
+    const live: MakerConnection[] = [];
+    const cm: ConnectionMaker = new ConnectionMaker({
+      ourName: US,
+      port: 6783,
+      clock: sim.clock,
+      random: new SeededRandom(1),
+      peers: () => [],
+      attemptConnection: async (address) => {
+        const [host = '', port = '0'] = address.split(':');
+        const stream = await transport.dial({ host, port: Number(port) });
+        const c = conn(P, address, true);
+        live.push(c);
+        cm.connectionCreated(c);
+        stream.on('close', (error) => cm.connectionTerminated(c, error));
+      },
+    });
+    sim.transport('10.0.0.2');
+    cm.connect(['10.0.0.2']);
+    await sim.runUntilQuiet({ settleMs: 1 });
+    expect(cm.connectionStatus()[0]?.info).toMatch(/^connect ECONNREFUSED 10\.0\.0\.2:6783, retry: /);
+    await sim.transport('10.0.0.2').listen({ host: '0.0.0.0', port: 6783 }, () => {});
+    await sim.runUntilQuiet({ horizonMs: 10_000 });
+    expect(live).toHaveLength(1);
+    expect(cm.target('10.0.0.2:6783')?.state).toBe('connected');
+    expect(cm.connectionStatus()).toEqual([]);
+    cm.stop();
   });
 });

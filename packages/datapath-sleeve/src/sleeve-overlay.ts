@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type Endpoint,
   type Overlay,
   type OverlayConnection,
   type OverlayConnectionParams,
@@ -104,6 +105,11 @@ export class SleeveOverlay implements Overlay {
     const forwarder = new SleeveForwarder(this.host, params);
     this.all.add(forwarder);
     return forwarder;
+  }
+
+  /** The UDP address the overlay's socket is bound to. */
+  get local(): Endpoint {
+    return this.socket.local;
   }
 
   /** Installs the receiver of frames that arrive for the local side (replacing any earlier one). */

@@ -177,6 +177,12 @@ describe('sleeve forwarder: PMTU discovery', () => {
     expect(pair.fa.established).toBe(true);
   });
 
+  it('never searches below 552 (upstream assumes 576-byte packets always get through)', () => {
+    const pair = makePair({ defaultPath: { mtu: 500, icmpBlackhole: true } });
+    establish(pair, 60_000);
+    expect(pair.fa.mtu).toBe(552);
+  });
+
   it('the first candidate gets 8 attempts with doubling timeouts', () => {
     const pair = makePair({ defaultPath: { mtu: 1000, icmpBlackhole: true } });
     const tests: number[] = [];

@@ -1,5 +1,3 @@
-// Public surface of @weave-ts/dns.
-export {};
 export type { Entry } from './entry.js';
 export { Entries, type EntryChangeListener } from './entries.js';
 export { ClockSkewError, InvalidIPv4Error, InvalidNameGossipError } from './errors.js';
@@ -31,4 +29,9 @@ export {
   formatDnsStatus,
   liveEntryCount,
 } from './status.js';
-export { parseResolvConf, ResolvConfUpstream, type ResolvConfOptions, type UpstreamSource } from './upstream.js';
+export {
+  parseResolvConf,
+  ResolvConfUpstream,
+  type ResolvConfOptions,
+  type UpstreamSource,
+} from './upstream.js';

@@ -1,4 +1,5 @@
 import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { type Clock, type Random, systemClock, systemRandom, WeaveError } from '@weave-ts/core';
 import { Forwarder } from './forwarder.js';
@@ -16,6 +17,20 @@ const TCP_IDLE_MS = 10_000;
 const MAX_TCP_CONNECTIONS = 256;
 /** Attempts at binding UDP and TCP to one ephemeral port. */
 const BIND_ATTEMPTS = 20;
+
+/**
+ * Resolves IP literals synchronously. Replies go to `rinfo.address`, always a literal, and the default
+ * lookup costs a `dns.lookup` call and an extra tick for every datagram sent.
+ */
+function literalLookup(
+  hostname: string,
+  options: dns.LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
+}
 
 /** The server is already running, or was asked to start twice. */
 export class DnsServerStateError extends WeaveError {
@@ -157,7 +172,10 @@ export class DnsServer {
 
   #bindUdp(port: number): Promise<dgram.Socket> {
     return new Promise((resolve, reject) => {
-      const sock = dgram.createSocket(net.isIPv6(this.#host) ? 'udp6' : 'udp4');
+      const sock = dgram.createSocket({
+        type: net.isIPv6(this.#host) ? 'udp6' : 'udp4',
+        lookup: literalLookup,
+      });
       sock.once('error', reject);
       sock.bind(port, this.#host, () => {
         sock.off('error', reject);

@@ -156,17 +156,18 @@ describe('resolv.conf', () => {
     const path = join(dir, 'resolv.conf');
     try {
       const clock = new ManualClock();
+      const base = Date.now();
       writeFileSync(path, 'nameserver 172.17.0.1\nnameserver 8.8.8.8\n');
       const up = new ResolvConfUpstream({ path, filterAddress: '172.17.0.1', clock });
       expect(up.servers()).toEqual(['8.8.8.8']);
       writeFileSync(path, 'nameserver 1.1.1.1\n');
-      utimesSync(path, new Date(), new Date(Date.now() + 60_000));
+      utimesSync(path, new Date(), new Date(base + 60_000));
       clock.advance(4999);
       expect(up.servers()).toEqual(['8.8.8.8']);
       clock.advance(1);
       expect(up.servers()).toEqual(['1.1.1.1']);
       // Same mtime: content changes are not noticed (upstream re-reads on mtime only).
-      const mtime = new Date(Date.now() + 60_000);
+      const mtime = new Date(base + 120_000);
       writeFileSync(path, 'nameserver 2.2.2.2\n');
       utimesSync(path, mtime, mtime);
       clock.advance(5000);

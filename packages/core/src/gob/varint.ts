@@ -209,7 +209,11 @@ export class GobReader {
       // Fast path for short ASCII strings, the common case in Weave's gossip.
       let ascii = true;
       for (let i = start; i < start + n; i++) if (this.bytes[i]! >= 0x80) ascii = false;
-      if (ascii) return String.fromCharCode(...this.bytes.subarray(start, start + n));
+      if (ascii) {
+        let out = '';
+        for (let i = start; i < start + n; i++) out += String.fromCharCode(this.bytes[i]!);
+        return out;
+      }
     }
     return utf8Decoder.decode(this.bytes.subarray(start, start + n));
   }

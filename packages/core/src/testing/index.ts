@@ -4,3 +4,11 @@ export { VirtualClock } from './virtual-clock.js';
 export { SeededRandom } from './seeded-random.js';
 export { SimNetwork, SimHostKilledError, SimNetworkBusyError } from './sim-network.js';
 export type { SimNetworkOptions, SimRunOptions, SimNetworkStats } from './sim-network.js';
+export * from './memory-datapath.js';
+export * from './frame-builder.js';
+export { runDatapathCompliance } from './datapath-compliance.js';
+export type {
+  DatapathCompliancePeer,
+  DatapathComplianceHarness,
+  DatapathComplianceOptions,
+} from './datapath-compliance.js';

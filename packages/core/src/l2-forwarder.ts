@@ -1,0 +1,368 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Clock } from './clock.js';
+import {
+  type ForwardPacketKey,
+  type LocalPort,
+  type NetworkOverlay,
+  type OverlayFrame,
+  isNetworkOverlay,
+} from './datapath.js';
+import { WeaveError } from './errors.js';
+import {
+  ETHERNET_HEADER_SIZE,
+  type MacKey,
+  STP_MAC,
+  dstMac,
+  formatMac,
+  isGroupMac,
+  srcMac,
+} from './ethernet.js';
+import { type Logger, silentLogger } from './logger.js';
+import { MacCache } from './mac-cache.js';
+import type { Overlay } from './overlay.js';
+import type { PeerName } from './peer-name.js';
+import type { Peer } from './peer.js';
+import type { Peers } from './peers.js';
+import type { Routes } from './routes.js';
+
+/**
+ * The data side of weave's `NetworkRouter` (upstream `router/network_router.go`): an L2 learning
+ * switch spread over the mesh.
+ *
+ * ```
+ * captured batch (LocalPort)                    received batch (NetworkOverlay)
+ *   learn src MAC → us (other peer: drop)         dst peer ≠ us ─▶ relay: unicast route to dst peer
+ *   dst 01:80:c2:00:00:00 (STP) ─▶ drop           dst peer = us ─▶ learn src MAC → src peer (forced;
+ *   dst MAC at us ─▶ drop                                          moved ⇒ invalidateRoutes)
+ *   dst MAC at peer P ─▶ unicast(P), key {us,P}                    inject locally
+ *   group / unknown ─▶ each hop H of                               dst MAC not ours ─▶ each hop H of
+ *                      broadcast(us), key {us,H}                   broadcast(src), key {src,H}
+ *          └──────── frames grouped by (next hop, key): one forward call per group ────────┘
+ * ```
+ *
+ * Everything is per batch: one inject call, one forward call per next hop and key, at most one
+ * `invalidateRoutes` and one `macsMoved` event. Nothing is emitted per frame.
+ */
+
+/** The routing tables the forwarder reads (a core `Routes`: established, symmetric connections only). */
+export interface L2Routes {
+  /** Next hop towards `peer`; undefined when unreachable or ourselves. */
+  unicast(peer: PeerName): PeerName | undefined;
+  /** Neighbours a broadcast from `origin` goes to next. */
+  broadcast(origin: PeerName): readonly PeerName[];
+}
+
+/** A MAC that now lives at another peer. */
+export interface MacMove {
+  readonly mac: MacKey;
+  readonly from: PeerName;
+  readonly to: PeerName;
+}
+
+/** Control-plane events of an {@link L2Forwarder}. */
+export interface L2ForwarderEvents {
+  /** MACs moved between peers while handling one batch (routes were invalidated once for them). */
+  macsMoved: [moves: readonly MacMove[]];
+}
+
+/** Frame counters since the forwarder was created. */
+export interface L2ForwarderStats {
+  captured: number;
+  received: number;
+  injected: number;
+  /** Frames handed to the datapath (a flooded frame counts once per next hop). */
+  forwarded: number;
+  /** Forward calls made (one per next hop and key per batch). */
+  forwardCalls: number;
+  droppedShort: number;
+  droppedStp: number;
+  /** Captured frames whose destination MAC is local. */
+  droppedLocal: number;
+  /** Captured frames whose source MAC belongs to another peer. */
+  droppedConflict: number;
+  /** Frames for a peer we have no route to. */
+  droppedNoRoute: number;
+  /** Frames the datapath refused (no connection or forwarder to the next hop, or stopped). */
+  droppedDatapath: number;
+}
+
+/** What an {@link L2Forwarder} needs. */
+export interface L2ForwarderOptions {
+  /** Our peer name. */
+  readonly ourName: PeerName;
+  readonly routes: L2Routes;
+  readonly datapath: Pick<NetworkOverlay, 'forward' | 'onFramesReceived' | 'invalidateRoutes'>;
+  readonly port: LocalPort;
+  readonly macs: MacCache;
+  readonly logger?: Logger;
+}
+
+interface Group {
+  readonly key: ForwardPacketKey;
+  readonly broadcast: boolean;
+  readonly frames: Uint8Array[];
+}
+
+/** Frames bound for the datapath in one batch, grouped by next hop and key. */
+class Outbox {
+  private readonly byHop = new Map<PeerName, Group[]>();
+
+  add(via: PeerName, src: PeerName, dst: PeerName, broadcast: boolean, frame: Uint8Array): void {
+    let groups = this.byHop.get(via);
+    if (!groups) {
+      groups = [];
+      this.byHop.set(via, groups);
+    }
+    for (const g of groups) {
+      if (g.key.srcPeer === src && g.key.dstPeer === dst && g.broadcast === broadcast) {
+        g.frames.push(frame);
+        return;
+      }
+    }
+    groups.push({ key: { srcPeer: src, dstPeer: dst }, broadcast, frames: [frame] });
+  }
+
+  *groups(): Generator<[PeerName, Group]> {
+    for (const [via, groups] of this.byHop) for (const g of groups) yield [via, g];
+  }
+}
+
+/** Moves frames between the local port and the overlay. Construct, then {@link start}. */
+export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
+  private readonly us: PeerName;
+  private readonly routes: L2Routes;
+  private readonly datapath: L2ForwarderOptions['datapath'];
+  private readonly port: LocalPort;
+  private readonly macs: MacCache;
+  private readonly logger: Logger;
+  private readonly counters: L2ForwarderStats = {
+    captured: 0,
+    received: 0,
+    injected: 0,
+    forwarded: 0,
+    forwardCalls: 0,
+    droppedShort: 0,
+    droppedStp: 0,
+    droppedLocal: 0,
+    droppedConflict: 0,
+    droppedNoRoute: 0,
+    droppedDatapath: 0,
+  };
+  private running = false;
+
+  constructor(options: L2ForwarderOptions) {
+    super();
+    this.us = options.ourName;
+    this.routes = options.routes;
+    this.datapath = options.datapath;
+    this.port = options.port;
+    this.macs = options.macs;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Starts consuming captured and received frames. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.port.onCapture((frames) => this.handleCaptured(frames));
+    this.datapath.onFramesReceived((frames) => this.handleReceived(frames));
+  }
+
+  /** Ignores every later batch (the port and datapath are the caller's to close). */
+  stop(): void {
+    this.running = false;
+    this.removeAllListeners();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): L2ForwarderStats {
+    return { ...this.counters };
+  }
+
+  /** Handles frames captured from local containers (what the port's capture handler calls). */
+  handleCaptured(frames: readonly Uint8Array[]): void {
+    if (!this.running) return;
+    const c = this.counters;
+    c.captured += frames.length;
+    const out = new Outbox();
+    for (const frame of frames) {
+      if (frame.length < ETHERNET_HEADER_SIZE) {
+        c.droppedShort++;
+        continue;
+      }
+      const src = srcMac(frame);
+      const learnt = this.macs.add(src, this.us);
+      if (learnt === 'new') {
+        this.logger.info(`Discovered local MAC ${formatMac(src)}`);
+      } else if (learnt === 'conflict') {
+        // Most likely a frame we injected ourselves coming back: never send it out again.
+        c.droppedConflict++;
+        this.logger.warn(
+          `Captured frame from MAC (${formatMac(src)}) associated with another peer ${this.macs.previousPeer}`,
+        );
+        continue;
+      }
+      const dst = dstMac(frame);
+      if (dst === STP_MAC) {
+        c.droppedStp++;
+        continue;
+      }
+      const dstPeer = isGroupMac(dst) ? undefined : this.macs.lookup(dst);
+      if (dstPeer === this.us) {
+        c.droppedLocal++;
+      } else if (dstPeer === undefined) {
+        for (const hop of this.routes.broadcast(this.us)) out.add(hop, this.us, hop, true, frame);
+      } else {
+        this.unicast(out, this.us, dstPeer, frame);
+      }
+    }
+    this.send(out);
+  }
+
+  /** Handles frames that arrived over the overlay (what the datapath's consumer calls). */
+  handleReceived(frames: readonly OverlayFrame[]): void {
+    if (!this.running) return;
+    const c = this.counters;
+    c.received += frames.length;
+    const out = new Outbox();
+    const inject: Uint8Array[] = [];
+    const moves: MacMove[] = [];
+    for (const { src: srcPeer, dst: dstPeer, frame } of frames) {
+      if (frame.length < ETHERNET_HEADER_SIZE) {
+        c.droppedShort++;
+        continue;
+      }
+      if (dstPeer !== this.us) {
+        this.unicast(out, srcPeer, dstPeer, frame);
+        continue;
+      }
+      // Unicast to us, or a broadcast (whose dstPeer is always the hop it was sent to).
+      const mac = srcMac(frame);
+      const learnt = this.macs.addForced(mac, srcPeer);
+      if (learnt === 'new') {
+        this.logger.info(`Discovered remote MAC ${formatMac(mac)} at ${srcPeer}`);
+      } else if (learnt === 'moved') {
+        const from = this.macs.previousPeer!;
+        this.logger.info(`Discovered remote MAC ${formatMac(mac)} at ${srcPeer} (was at ${from})`);
+        moves.push({ mac, from, to: srcPeer });
+      }
+      inject.push(frame);
+      const dst = dstMac(frame);
+      if (isGroupMac(dst) || this.macs.lookup(dst) !== this.us) {
+        for (const hop of this.routes.broadcast(srcPeer)) out.add(hop, srcPeer, hop, true, frame);
+      }
+    }
+    if (inject.length > 0) {
+      c.injected += inject.length;
+      this.port.inject(inject);
+    }
+    if (moves.length > 0) this.datapath.invalidateRoutes();
+    this.send(out);
+    if (moves.length > 0) this.emit('macsMoved', moves);
+  }
+
+  private unicast(out: Outbox, srcPeer: PeerName, dstPeer: PeerName, frame: Uint8Array): void {
+    const via = this.routes.unicast(dstPeer);
+    if (via === undefined) {
+      // Not necessarily an error: the destination may have gone while the frame was in flight.
+      this.counters.droppedNoRoute++;
+      return;
+    }
+    out.add(via, srcPeer, dstPeer, false, frame);
+  }
+
+  private send(out: Outbox): void {
+    const c = this.counters;
+    for (const [via, group] of out.groups()) {
+      c.forwardCalls++;
+      const result = this.datapath.forward(group.key, group.frames, { via, broadcast: group.broadcast });
+      if (result === 'forwarded') c.forwarded += group.frames.length;
+      else c.droppedDatapath += group.frames.length;
+    }
+  }
+}
+
+/** The router passed to {@link attachNetworkRouter} is using an overlay without a datapath side. */
+export class NotANetworkOverlayError extends WeaveError {
+  override name = 'NotANetworkOverlayError';
+  constructor() {
+    super('the router overlay has no datapath (forward/onFramesReceived): pass a NetworkOverlay');
+  }
+}
+
+/** What {@link attachNetworkRouter} reads from a core `Router`. */
+export interface NetworkRouterHost {
+  readonly name: PeerName;
+  readonly clock: Clock;
+  readonly overlay: Overlay;
+  readonly routes: Routes;
+  readonly peers: Peers;
+}
+
+/** Options of {@link attachNetworkRouter}. */
+export interface AttachNetworkRouterOptions {
+  /** The local containers' side. */
+  readonly port: LocalPort;
+  /** The datapath (default: the router's overlay, which must then be a NetworkOverlay). */
+  readonly datapath?: NetworkOverlay;
+  /** Default: the MAC cache's own (10 min). */
+  readonly macMaxAgeMs?: number;
+  readonly logger?: Logger;
+}
+
+/** A running L2 datapath on a router. */
+export interface NetworkRouterHandle {
+  readonly forwarder: L2Forwarder;
+  readonly macs: MacCache;
+  /** Stops forwarding and the MAC expiry, and unhooks from the router (the port stays open). */
+  detach(): void;
+}
+
+/**
+ * Runs weave's L2 forwarding on a router: MAC learning with expiry, frames between `port` and the
+ * datapath along the router's routes, datapath caches invalidated when routes or short IDs change,
+ * and a peer's MACs forgotten when it is garbage-collected.
+ * @throws NotANetworkOverlayError
+ */
+export function attachNetworkRouter(
+  router: NetworkRouterHost,
+  options: AttachNetworkRouterOptions,
+): NetworkRouterHandle {
+  const datapath = options.datapath ?? (isNetworkOverlay(router.overlay) ? router.overlay : undefined);
+  if (!datapath) throw new NotANetworkOverlayError();
+  const logger = options.logger ?? silentLogger;
+  const macs = new MacCache({
+    clock: router.clock,
+    ...(options.macMaxAgeMs === undefined ? {} : { maxAgeMs: options.macMaxAgeMs }),
+    onExpiry: (mac, peer) => logger.info(`Expired MAC ${formatMac(mac)} at ${peer}`),
+  });
+  const forwarder = new L2Forwarder({
+    ourName: router.name,
+    routes: router.routes,
+    datapath,
+    port: options.port,
+    macs,
+    logger,
+  });
+  const onRoutesChanged = () => datapath.invalidateRoutes();
+  const onShortIds = () => datapath.invalidateShortIDs();
+  const onGC = (removed: Peer[]) => {
+    for (const peer of removed) macs.deletePeer(peer.name);
+  };
+  router.routes.on('changed', onRoutesChanged);
+  router.peers.on('shortIdsInvalidated', onShortIds);
+  router.peers.on('peersGarbageCollected', onGC);
+  macs.start();
+  forwarder.start();
+  return {
+    forwarder,
+    macs,
+    detach() {
+      router.routes.off('changed', onRoutesChanged);
+      router.peers.off('shortIdsInvalidated', onShortIds);
+      router.peers.off('peersGarbageCollected', onGC);
+      macs.stop();
+      forwarder.stop();
+    },
+  };
+}
