@@ -19,7 +19,7 @@ import {
 import { SeededRandom, VirtualClock } from '@weave-ts/core/testing';
 
 // Golden data from a stock Weave Net 2.8.1 router (see /work/shared/interop/weaver-2.8.1/README.md).
-const dir = new URL('./fixtures/weaver-2.8.1/capture/', import.meta.url);
+const dir = new URL('../../../fixtures/weaver-2.8.1/', import.meta.url);
 const text = (file: string) => readFileSync(new URL(file, dir), 'utf8');
 const json = (file: string) => JSON.parse(text(file));
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 // Golden checks against a stock Weave 2.8.1 router: replay every topology gossip payload a peer received
 // in the captures into our Peers table, then compare the table, its routes and `status peers` with what
 // that upstream peer reported at the end of the capture.
@@ -16,7 +17,7 @@ import {
 } from '@weave-ts/core';
 import { MockConnection, seededRandom } from './peers-fixtures.js';
 
-const DIR = '/work/shared/interop/weaver-2.8.1';
+const DIR = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));
 
 interface ReportConnection {
   Name: string;

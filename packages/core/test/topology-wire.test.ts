@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import {
 } from '@weave-ts/core';
 import { connect, disconnect, makeNode, n, seededRandom } from './peers-fixtures.js';
 
-const CAPTURES = '/work/shared/interop/weaver-2.8.1';
+const CAPTURES = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));
 
 /** The topology payload inside a captured tag-4 message: gob(channel) gob(src) gob(payload []byte). */
 function firstTopologyPayload(): { payload: Uint8Array; defs: string } {

@@ -25,7 +25,7 @@ export {
   type DnsEntryStatus,
   type DnsStatus,
   dnsStatus,
-  formatDnsServiceBlock,
+  dnsStatusSection,
   formatDnsStatus,
   liveEntryCount,
 } from './status.js';

@@ -1,3 +1,4 @@
+import type { StatusSection } from '@weave-ts/core';
 import type { Entry } from './entry.js';
 import { formatIPv4 } from './ipv4.js';
 import type { Nameserver } from './nameserver.js';
@@ -78,14 +79,15 @@ export function formatDnsStatus(status: DnsStatus): string {
   return out;
 }
 
-/** The `Service: dns` block of `weave status` (without the blank line before it). */
-export function formatDnsServiceBlock(status: DnsStatus): string {
-  const upstream = status.Upstream.length === 0 ? 'none' : status.Upstream.join(', ');
-  return (
-    '        Service: dns\n' +
-    `         Domain: ${status.Domain}\n` +
-    `       Upstream: ${upstream}\n` +
-    `            TTL: ${status.TTL}\n` +
-    `        Entries: ${liveEntryCount(status)}\n`
-  );
+/** The `Service: dns` block of `weave status`, for the router's status printer. */
+export function dnsStatusSection(status: DnsStatus): StatusSection {
+  return {
+    service: 'dns',
+    fields: [
+      ['Domain', status.Domain],
+      ['Upstream', status.Upstream.length === 0 ? 'none' : status.Upstream.join(', ')],
+      ['TTL', status.TTL],
+      ['Entries', liveEntryCount(status)],
+    ],
+  };
 }

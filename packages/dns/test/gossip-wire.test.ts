@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 // The `nameserver` gossip payload against traffic captured from a real Weave 2.8.1 router.
 import { readFileSync } from 'node:fs';
 import { GobDecoder, GobEncoder, GobTypeIds, parsePeerName, t } from '@weave-ts/core';
@@ -6,7 +7,7 @@ import { InvalidNameGossipError } from '../src/errors.js';
 import { GobNameGossip, NameGossipData } from '../src/gossip-data.js';
 import { formatIPv4 } from '../src/ipv4.js';
 
-const CAPTURE = '/work/shared/interop/weaver-2.8.1/ab.json';
+const CAPTURE = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1/ab.json', import.meta.url));
 
 interface Captured {
   tcp_connections: Array<

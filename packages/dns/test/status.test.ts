@@ -1,3 +1,5 @@
+import { formatStatus } from '@weave-ts/core';
+import { fileURLToPath } from 'node:url';
 // `weave status dns` and the `Service: dns` block, against a real Weave 2.8.1 router's output.
 import { readFileSync } from 'node:fs';
 import { parsePeerName } from '@weave-ts/core';
@@ -7,13 +9,13 @@ import { DnsServer } from '../src/server.js';
 import {
   type DnsStatus,
   dnsStatus,
-  formatDnsServiceBlock,
+  dnsStatusSection,
   formatDnsStatus,
   liveEntryCount,
 } from '../src/status.js';
 import { ManualClock } from './helpers.js';
 
-const INTEROP = '/work/shared/interop/weaver-2.8.1';
+const INTEROP = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));
 
 describe('DNS status', () => {
   let server: DnsServer | undefined;
@@ -58,7 +60,7 @@ describe('DNS status', () => {
     });
     const status = dnsStatus(ns, server);
     const text = readFileSync(`${INTEROP}/hostA_status.txt`, 'utf8');
-    expect(text).toContain(formatDnsServiceBlock(status));
+    expect(text).toContain(formatStatus('x', [dnsStatusSection(status)]).split('\n\n')[1]);
     expect(liveEntryCount(status)).toBe(2);
 
     const report = JSON.parse(readFileSync(`${INTEROP}/hostA_report.json`, 'utf8')) as { DNS: DnsStatus };
@@ -95,7 +97,7 @@ describe('DNS status', () => {
       'a-very-long-hostname 10.0.0.1                 abc 0a:00:00:00:00:01\n' +
         'other.example. 10.0.0.2        weave:extern 0a:00:00:00:00:01\n',
     );
-    expect(formatDnsServiceBlock(status)).toContain('       Upstream: none\n');
+    expect(dnsStatusSection(status).fields).toContainEqual(['Upstream', 'none']);
   });
 
   it('reports the bound address once started', async () => {

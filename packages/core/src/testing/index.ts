@@ -12,3 +12,4 @@ export type {
   DatapathComplianceHarness,
   DatapathComplianceOptions,
 } from './datapath-compliance.js';
+export * from './memory-local-port.js';
