@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { ProtocolTag } from './protocol-tags.js';
 import type {
   DatapathConnection,
   ForwardOptions,
@@ -156,12 +157,14 @@ export class OverlaySwitch extends EventEmitter<OverlaySwitchEvents> implements 
       if (chosen.length === 0) throw new NoCommonOverlaysError();
     }
     const subs: Sub[] = chosen.map(({ name, overlay }, index) => {
+      // Framed: protocol tag 7, body `[index][subTag][msg]`. Compat: the sub-tag is the protocol tag.
       const sendControlMessage = framed
         ? (tag: number, msg: Uint8Array) => {
-            const body = new Uint8Array(msg.length + 1);
-            body[0] = tag;
-            body.set(msg, 1);
-            params.sendControlMessage(index, body);
+            const body = new Uint8Array(msg.length + 2);
+            body[0] = index;
+            body[1] = tag;
+            body.set(msg, 2);
+            params.sendControlMessage(ProtocolTag.OverlayControlMsg, body);
           }
         : params.sendControlMessage;
       try {
@@ -279,15 +282,15 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     return false;
   }
 
-  /** Framed: `tag` is the sub-forwarder index and `msg` = subTag ‖ body. Compat: passed through. */
+  /** Framed: protocol tag 7 with `msg` = index ‖ subTag ‖ body. Compat: the tag is the sub-tag. */
   controlMessage(tag: number, msg: Uint8Array): void {
     if (this.stopped) return;
     if (!this.framed) {
       this.subs[0]?.fwd?.controlMessage(tag, msg);
       return;
     }
-    if (msg.length < 1) return;
-    this.subs[tag]?.fwd?.controlMessage(msg[0]!, msg.subarray(1));
+    if (tag !== ProtocolTag.OverlayControlMsg || msg.length < 2) return;
+    this.subs[msg[0]!]?.fwd?.controlMessage(msg[1]!, msg.subarray(2));
   }
 
   /** The attributes of the forwarder in use (`name`, `mtu` …), or none. */

@@ -35,7 +35,10 @@ export interface OverlayConnectionParams {
   readonly sessionKey?: Uint8Array;
   /** The remote's handshake features (e.g. `Overlays`). */
   readonly features: Readonly<Record<string, string>>;
-  /** Sends an overlay control message (TCP tag 7) to the remote's overlay connection. */
+  /**
+   * Sends a control message to the remote's overlay connection with protocol tag `tag`: 7 for the
+   * overlay switch's `[index][subTag][msg]` framing, or a legacy 1..3 for a peer without `Overlays`.
+   */
   sendControlMessage(tag: number, msg: Uint8Array): void;
 }
 
@@ -53,7 +56,7 @@ export interface OverlayConnection extends EventEmitter<OverlayConnectionEvents>
   confirm(): void;
   /** Whether `established` has been emitted (for listeners that subscribe late). */
   readonly established: boolean;
-  /** A control message (tag 7 body) from the remote's overlay connection. */
+  /** A control message from the remote's overlay connection: its protocol tag (7 or 1..3) and body. */
   controlMessage(tag: number, msg: Uint8Array): void;
   /** Attributes shown in `status connections` (`name`, `mtu`, `encrypted` …). */
   attrs(): Readonly<Record<string, string | number | boolean>>;

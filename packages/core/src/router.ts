@@ -11,7 +11,9 @@ import {
 } from './connection-errors.js';
 import { type ConnectionHost, MeshConnection } from './connection.js';
 import { ConnectionMaker } from './connection-maker.js';
+import type { LocalPort } from './datapath.js';
 import { WeaveError } from './errors.js';
+import { type NetworkRouterHandle, attachNetworkRouter } from './l2-forwarder.js';
 import { makeFeatures } from './features.js';
 import type { Gossiper, GossipChannel, GossipReceiver } from './gossip.js';
 import { RouterGossipChannel, decodeGossipEnvelope } from './gossip-channel.js';
@@ -83,6 +85,12 @@ export interface RouterOptions {
   minProtocolVersion?: number;
   /** The datapath (default: {@link NullOverlay}). */
   overlay?: Overlay;
+  /**
+   * The local containers' side (a TAP on the bridge, or an in-memory port). With it, the router runs
+   * L2 forwarding between the port and the overlay, which must then be a `NetworkOverlay`. The router
+   * closes it on `stop()`.
+   */
+  localPort?: LocalPort;
   transport?: StreamTransport;
   clock?: Clock;
   random?: Random;
@@ -138,6 +146,7 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
   private readonly acceptBucket: TokenBucket;
   private readonly options: RouterOptions;
   private listener?: StreamListener;
+  private l2?: NetworkRouterHandle;
   private boundPort: number;
   private readonly timers = new Map<string, TimerHandle>();
   private pendingTopology = new Set<PeerName>();
@@ -223,6 +232,9 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
       (stream) => void this.accept(stream),
     );
     this.boundPort = this.listener.local.port;
+    if (this.options.localPort) {
+      this.l2 = attachNetworkRouter(this, { port: this.options.localPort, logger: this.logger });
+    }
     this.schedulePeriodicGossip();
   }
 
@@ -235,6 +247,8 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     this.timers.clear();
     await this.listener?.close();
     for (const conn of [...this.connections]) conn.shutdown();
+    this.l2?.detach();
+    await this.options.localPort?.close();
     await this.overlay.stop();
   }
 
@@ -371,12 +385,8 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
       connUID: handshake.connUID,
       ...(handshake.sessionKey && untrusted ? { sessionKey: handshake.sessionKey } : {}),
       features: intro.features,
-      sendControlMessage: (tag, msg) => {
-        const body = new Uint8Array(msg.length + 1);
-        body[0] = tag;
-        body.set(msg, 1);
-        conn.sendMessage(ProtocolTag.OverlayControlMsg, body);
-      },
+      // The overlay picks the protocol tag: 7 (framed by the overlay switch) or legacy 1..3.
+      sendControlMessage: (tag, msg) => conn.sendMessage(tag as ProtocolTag, msg),
     });
     this.addConnection(conn, restarted);
     this.connectionMaker.connectionCreated(conn);
@@ -406,7 +416,10 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
         return;
       }
       case ProtocolTag.OverlayControlMsg:
-        if (body.length > 0) conn.overlay?.controlMessage(body[0]!, body.subarray(1));
+      case ProtocolTag.Reserved1:
+      case ProtocolTag.Reserved2:
+      case ProtocolTag.Reserved3:
+        conn.overlay?.controlMessage(tag, body);
         return;
       default:
         this.logger.info(`${this.connLabel(conn)}: ignoring unknown protocol tag: ${tag}`);

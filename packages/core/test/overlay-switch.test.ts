@@ -141,8 +141,9 @@ describe('overlay switch: features and common overlays', () => {
     // B was given no Overlays feature from A, so it runs sleeve alone, unframed; A's heartbeats to
     // B's fastdp go unanswered, B's sleeve heartbeat is answered by A's sleeve at index 1.
     await advance(w.clock, 500);
-    expect(w.sentByA).toContainEqual([1, MEMORY_HEARTBEAT_ACK]);
-    expect(w.sentByA.every(([tag]) => tag === 0 || tag === 1)).toBe(true);
+    // Each goes as protocol tag 7 with body [index][subTag].
+    expect(w.sentByA).toContainEqual([7, 1, MEMORY_HEARTBEAT_ACK]);
+    expect(w.sentByA.every(([tag, index]) => tag === 7 && (index === 0 || index === 1))).toBe(true);
   });
 
   it('only the overlays the remote lists take part', async () => {

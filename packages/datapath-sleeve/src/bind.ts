@@ -1,30 +1,45 @@
 import { type Endpoint, systemClock } from '@weave-ts/core';
+import { HostAddonMissingError } from '@weave-ts/host';
+import { bindNativeSleeveSocket } from './native-udp-socket.js';
 import { bindNodeDgramSocket, type NodeDgramSocketOptions } from './node-dgram-socket.js';
 import { SleeveOverlay, type SleeveOverlayOptions } from './sleeve-overlay.js';
-import { sleeveSocketOverDatagram } from './sleeve-socket.js';
+import { type SleeveSocket, sleeveSocketOverDatagram } from './sleeve-socket.js';
 
 /** Options of {@link bindSleeveOverlay}. */
 export interface BindSleeveOverlayOptions extends Omit<SleeveOverlayOptions, 'socket'> {
   /** Where to listen (default `0.0.0.0:6783`, Weave's port). */
   readonly local?: Endpoint;
-  /** The underlay path MTU assumed for PMTU discovery (default 1500 ⇒ overlay MTU 1438 / 1414). */
+  /**
+   * Which UDP socket: `native` (our addon: real DF sends, path MTU from the kernel, recvmmsg/sendmmsg
+   * batches), `dgram` (node:dgram: no DF, so DF sends are checked against `pathMtu`), or `auto`
+   * (default): native when the addon is built, unless `pathMtu` is given.
+   */
+  readonly socket?: 'auto' | 'native' | 'dgram';
+  /** With node:dgram, the underlay path MTU assumed for PMTU discovery (default 1500 ⇒ 1438 / 1414). */
   readonly pathMtu?: number;
-  /** Socket buffer sizes and error sink. */
+  /** node:dgram socket buffer sizes and error sink. */
   readonly dgram?: NodeDgramSocketOptions;
 }
 
-/**
- * Binds a node:dgram socket and returns a sleeve overlay on it. node:dgram cannot set DF or read the
- * path MTU, so DF sends are checked against `pathMtu` instead of by the kernel.
- */
+async function bindSocket(options: BindSleeveOverlayOptions, local: Endpoint): Promise<SleeveSocket> {
+  const choice = options.socket ?? 'auto';
+  if (choice === 'native' || (choice === 'auto' && options.pathMtu === undefined)) {
+    try {
+      return bindNativeSleeveSocket(local);
+    } catch (error) {
+      if (choice === 'native' || !(error instanceof HostAddonMissingError)) throw error;
+    }
+  }
+  const socket = await bindNodeDgramSocket(local, options.dgram);
+  return sleeveSocketOverDatagram(socket, options.pathMtu === undefined ? {} : { pathMtu: options.pathMtu });
+}
+
+/** Binds a UDP socket (see {@link BindSleeveOverlayOptions.socket}) and returns a sleeve overlay on it. */
 export async function bindSleeveOverlay(options: BindSleeveOverlayOptions): Promise<SleeveOverlay> {
-  const socket = await bindNodeDgramSocket(options.local ?? { host: '0.0.0.0', port: 6783 }, options.dgram);
+  const socket = await bindSocket(options, options.local ?? { host: '0.0.0.0', port: 6783 });
   return new SleeveOverlay({
     localPeer: options.localPeer,
-    socket: sleeveSocketOverDatagram(
-      socket,
-      options.pathMtu === undefined ? {} : { pathMtu: options.pathMtu },
-    ),
+    socket,
     clock: options.clock ?? systemClock,
     ...(options.logger ? { logger: options.logger } : {}),
   });

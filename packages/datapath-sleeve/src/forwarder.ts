@@ -1,9 +1,12 @@
 import type {
   Clock,
+  DatapathConnection,
   Endpoint,
-  OverlayConnection,
+  ForwardOptions,
+  ForwardPacketKey,
   OverlayConnectionEvents,
   OverlayConnectionParams,
+  OverlayFrame,
   PeerName,
   TimerHandle,
 } from '@weave-ts/core';
@@ -30,7 +33,7 @@ import { makeIcmpFragNeeded } from './icmp.js';
 import { ipv4DontFragment, ipv4HeaderLength } from './ipv4.js';
 import { PmtuSearch } from './pmtu-search.js';
 import type { SleeveCounters, SleeveForwarderStatus } from './sleeve-diagnostics.js';
-import type { SleeveFrame, SleeveLogger } from './sleeve-frame.js';
+import type { SleeveLogger } from './sleeve-logger.js';
 import type { FrameEncoder } from './sleeve-packet.js';
 import type { MessageTooBig, SleeveSocket } from './sleeve-socket.js';
 import {
@@ -42,7 +45,7 @@ import {
 } from './special-frames.js';
 
 /**
- * One sleeve connection to one peer (upstream `sleeveForwarder`), as a core `OverlayConnection`.
+ * One sleeve connection to one peer (upstream `sleeveForwarder`), as a core `DatapathConnection`.
  *
  * ```
  * confirm ─▶ heartbeats every 500 ms (DF) ──▶ peer answers tag 1 over TCP ──▶ 'established',
@@ -70,7 +73,7 @@ export interface ForwarderHost {
   register(forwarder: SleeveForwarder): void;
   unregister(forwarder: SleeveForwarder): void;
   /** Injects frames locally (ICMP replies) as if they had arrived from the overlay. */
-  deliverLocal(frames: readonly SleeveFrame[]): void;
+  deliverLocal(frames: readonly OverlayFrame[]): void;
 }
 
 type TimerName = 'heartbeat' | 'heartbeatTimeout' | 'fragTest' | 'mtuTest';
@@ -88,7 +91,7 @@ interface OutPath {
 }
 
 /** The sleeve connection to one peer. Created by `SleeveOverlay.prepareConnection`. */
-export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> implements OverlayConnection {
+export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> implements DatapathConnection {
   readonly remotePeer: PeerName;
   /** The remote's 6-byte name. */
   readonly remoteName: Uint8Array;
@@ -163,22 +166,25 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
   }
 
   /**
-   * Sends `frames` (Ethernet frames captured at `src`, for `dst`) to this forwarder's peer, deciding
-   * per frame between the DF path, the non-DF path, fragmenting, or answering with ICMP
-   * "fragmentation needed"; `broadcast` marks frames being flooded (too-big DF ones are dropped, not
-   * answered). Frames are copied; the caller keeps its buffers.
+   * Sends `frames` (Ethernet frames captured at `key.srcPeer`, for `key.dstPeer`) to this forwarder's
+   * peer, deciding per frame between the DF path, the non-DF path, fragmenting, or answering with ICMP
+   * "fragmentation needed" (delivered locally as coming from `key.dstPeer`); with `options.broadcast`
+   * too-big DF frames are dropped, not answered. Frames are copied; the caller keeps its buffers.
+   * Returns false once the forwarder is dead; while the remote's UDP address is still unknown the
+   * frames are dropped (counted as `awaitingContact`) and it still returns true, as upstream does.
    */
-  forward(src: PeerName, dst: PeerName, frames: readonly Uint8Array[], broadcast = false): void {
-    if (this.dead) return;
+  forward(key: ForwardPacketKey, frames: readonly Uint8Array[], options?: ForwardOptions): boolean {
+    if (this.dead) return false;
     if (!this.remoteAddr) {
       this.host.counters.awaitingContact += frames.length;
       this.log('Cannot forward frame yet - awaiting contact');
-      return;
+      return true;
     }
-    const srcName = this.host.nameBytes(src);
-    const dstName = this.host.nameBytes(dst);
+    const broadcast = options?.broadcast ?? false;
+    const srcName = this.host.nameBytes(key.srcPeer);
+    const dstName = this.host.nameBytes(key.dstPeer);
     const mtu = this.currentMtu;
-    const replies: SleeveFrame[] = [];
+    const replies: OverlayFrame[] = [];
     for (const frame of frames) {
       const ipHeader = ipv4HeaderLength(frame);
       const fits = frame.length <= mtu + ETHERNET_OVERHEAD;
@@ -192,7 +198,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
           const reply = makeIcmpFragNeeded(frame, mtu);
           if (reply) {
             this.host.counters.icmpFragNeeded++;
-            replies.push({ src: dst, dst: src, frame: reply });
+            replies.push({ src: key.dstPeer, dst: key.srcPeer, frame: reply });
           }
         }
       } else if (this.stackFrag || ipHeader === 0) {
@@ -214,6 +220,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     this.flush(this.outDF);
     // After the flush, so a consumer that forwards again starts from empty encoders.
     if (replies.length > 0) this.host.deliverLocal(replies);
+    return true;
   }
 
   /** A control message (sub-tag 1..3) from the remote's forwarder; ignored before `confirm()`. */

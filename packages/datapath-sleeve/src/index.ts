@@ -6,9 +6,9 @@ export {
   SleeveStoppedError,
   AddressInUseError,
 } from './errors.js';
-export { SleeveOverlay, type SleeveOverlayOptions, type SleeveForwardOptions } from './sleeve-overlay.js';
+export { SleeveOverlay, type SleeveOverlayOptions } from './sleeve-overlay.js';
 export { SleeveForwarder, endpointString } from './forwarder.js';
-export type { SleeveFrame, FrameConsumer, SleeveLogger } from './sleeve-frame.js';
+export type { SleeveLogger } from './sleeve-logger.js';
 export type { SleeveCounters, SleeveDiagnostics, SleeveForwarderStatus } from './sleeve-diagnostics.js';
 export { bindSleeveOverlay, type BindSleeveOverlayOptions } from './bind.js';
 export {
@@ -57,3 +57,8 @@ export {
   ipv4FlagsAndOffset,
   ipv4DontFragment,
 } from './ipv4.js';
+export {
+  bindNativeSleeveSocket,
+  sleeveSocketOverNative,
+  type NativeSleeveSocketOptions,
+} from './native-udp-socket.js';

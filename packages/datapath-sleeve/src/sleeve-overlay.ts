@@ -1,9 +1,14 @@
 import {
   type Clock,
+  type DatapathConnection,
   type Endpoint,
-  type Overlay,
-  type OverlayConnection,
+  type ForwardOptions,
+  type ForwardPacketKey,
+  type ForwardResult,
+  type FrameConsumer,
+  type NetworkOverlay,
   type OverlayConnectionParams,
+  type OverlayFrame,
   type PeerName,
   systemClock,
 } from '@weave-ts/core';
@@ -12,7 +17,7 @@ import { PacketDecodingError, SleeveStoppedError } from './errors.js';
 import { endpointString, type ForwarderHost, SleeveForwarder } from './forwarder.js';
 import { nameKey, PeerNameCache, sameName } from './name-cache.js';
 import { type SleeveCounters, type SleeveDiagnostics, newSleeveCounters } from './sleeve-diagnostics.js';
-import type { FrameConsumer, SleeveFrame, SleeveLogger } from './sleeve-frame.js';
+import type { SleeveLogger } from './sleeve-logger.js';
 import { iterateFrameRecords } from './sleeve-packet.js';
 import type { ReceivedDatagram, SleeveSocket } from './sleeve-socket.js';
 import { isSpecialFrame } from './special-frames.js';
@@ -25,8 +30,12 @@ import { isSpecialFrame } from './special-frames.js';
  * socket batch ─▶ sender name ─▶ confirmed forwarder ─▶ decrypt ─▶ records
  *      records ─▶ special frame from that peer to us ─▶ forwarder (heartbeat / tests)
  *              └▶ anything else ───────────────────────▶ FrameConsumer (one call per batch)
- * forward(src, dst, frames, via) ─▶ forwarder of `via` ─▶ DF / non-DF datagrams ─▶ socket
+ * forward(key, frames, {via}) ─▶ forwarder of `via` (default key.dstPeer) ─▶ DF / non-DF datagrams
  * ```
+ *
+ * Standalone it advertises no `Overlays` feature (a compat peer) and its control messages are
+ * `[sub-tag][body]`; inside core's `OverlaySwitch` (named `sleeve`) the switch owns the feature and the
+ * `[index][sub-tag]` framing, and calls each forwarder's own `forward`.
  */
 
 /** Options of a {@link SleeveOverlay}. */
@@ -41,16 +50,8 @@ export interface SleeveOverlayOptions {
   readonly logger?: SleeveLogger;
 }
 
-/** Options of {@link SleeveOverlay.forward}. */
-export interface SleeveForwardOptions {
-  /** The neighbour to send through (default: `dst`, a direct neighbour). */
-  readonly via?: PeerName;
-  /** The frames are being flooded: too-big DF frames are dropped instead of answered with ICMP. */
-  readonly broadcast?: boolean;
-}
-
-/** Weave's userspace UDP datapath, as a core `Overlay`. */
-export class SleeveOverlay implements Overlay {
+/** Weave's userspace UDP datapath, as a core `NetworkOverlay`. */
+export class SleeveOverlay implements NetworkOverlay {
   /** Our peer name. */
   readonly localPeer: PeerName;
   private readonly socket: SleeveSocket;
@@ -90,17 +91,16 @@ export class SleeveOverlay implements Overlay {
   }
 
   /**
-   * Advertises the sleeve in the `Overlays` feature. The overlay switch owns that feature when present;
-   * a standalone sleeve sets it to `sleeve`, and appends to a list another overlay started.
+   * Adds nothing: a standalone sleeve is what Weave calls a *compat* peer, one without the `Overlays`
+   * feature, whose control messages travel unframed (`[sub-tag][body]`); every Weave router, and
+   * core's `OverlaySwitch`, then talks sleeve to it alone. Advertising `Overlays: sleeve` would promise
+   * the switch's `[index][sub-tag]` framing, which only the switch adds: to advertise overlays, wrap
+   * the sleeve in `new OverlaySwitch([{ name: 'sleeve', overlay }])`.
    */
-  addFeaturesTo(features: Record<string, string>): void {
-    const current = features.Overlays?.split(' ').filter((s) => s !== '') ?? [];
-    if (!current.includes('sleeve')) current.push('sleeve');
-    features.Overlays = current.join(' ');
-  }
+  addFeaturesTo(_features: Record<string, string>): void {}
 
   /** Creates the forwarder for a new control connection. @throws SleeveStoppedError */
-  prepareConnection(params: OverlayConnectionParams): OverlayConnection {
+  prepareConnection(params: OverlayConnectionParams): DatapathConnection {
     if (this.stopped) throw new SleeveStoppedError();
     const forwarder = new SleeveForwarder(this.host, params);
     this.all.add(forwarder);
@@ -112,7 +112,11 @@ export class SleeveOverlay implements Overlay {
     return this.socket.local;
   }
 
-  /** Installs the receiver of frames that arrive for the local side (replacing any earlier one). */
+  /**
+   * Installs the receiver of frames that arrived for us or to relay (replacing any earlier one); it
+   * also gets the ICMP "fragmentation needed" replies the forwarders synthesise. Special (control)
+   * frames are never passed on.
+   */
   onFramesReceived(consumer: FrameConsumer): void {
     this.consumer = consumer;
   }
@@ -123,20 +127,21 @@ export class SleeveOverlay implements Overlay {
   }
 
   /**
-   * Sends frames captured at `src` for `dst` through the forwarder to `options.via` (default `dst`).
-   * Returns false, sending nothing, when there is no confirmed forwarder to that peer.
+   * Sends frames through the confirmed forwarder to `options.via` (default `key.dstPeer`):
+   * `'no-connection'` when there is none, `'no-forwarder'` when it is dead, `'stopped'` after `stop()`.
    */
-  forward(
-    src: PeerName,
-    dst: PeerName,
-    frames: readonly Uint8Array[],
-    options: SleeveForwardOptions = {},
-  ): boolean {
-    const forwarder = this.forwarderTo(options.via ?? dst);
-    if (!forwarder) return false;
-    forwarder.forward(src, dst, frames, options.broadcast ?? false);
-    return true;
+  forward(key: ForwardPacketKey, frames: readonly Uint8Array[], options?: ForwardOptions): ForwardResult {
+    if (this.stopped) return 'stopped';
+    const forwarder = this.forwarderTo(options?.via ?? key.dstPeer);
+    if (!forwarder) return 'no-connection';
+    return forwarder.forward(key, frames, options) ? 'forwarded' : 'no-forwarder';
   }
+
+  /** Nothing to do: the sleeve caches nothing per destination. */
+  invalidateRoutes(): void {}
+
+  /** Nothing to do: the sleeve names peers in full, never by short ID. */
+  invalidateShortIDs(): void {}
 
   diagnostics(): SleeveDiagnostics {
     return {
@@ -158,7 +163,7 @@ export class SleeveOverlay implements Overlay {
 
   private receive(batch: readonly ReceivedDatagram[]): void {
     if (this.stopped) return;
-    const frames: SleeveFrame[] = [];
+    const frames: OverlayFrame[] = [];
     for (const { data, from } of batch) {
       if (data.length < NAME_SIZE) {
         this.counters.shortDatagrams++;
@@ -198,7 +203,7 @@ export class SleeveOverlay implements Overlay {
     if (frames.length > 0) this.deliver(frames);
   }
 
-  private deliver(frames: readonly SleeveFrame[]): void {
+  private deliver(frames: readonly OverlayFrame[]): void {
     this.counters.framesReceived += frames.length;
     this.consumer?.(frames);
   }

@@ -114,7 +114,7 @@ describe('sleeve forwarder: heartbeats and establishment', () => {
       'B sleeve ->[10.250.0.1:6783|0a:00:00:00:00:01(hostA)]: Peer UDP address changed to 192.0.2.7:31000',
     );
     // Traffic from B now goes to the new address (and reaches A through the mapping).
-    pair.overlayB.forward(B, A, [arpFrame()]);
+    pair.overlayB.forward({ srcPeer: B, dstPeer: A }, [arpFrame()]);
     pair.clock.advance(1);
     expect(pair.received.a).toHaveLength(1);
   });
@@ -122,7 +122,7 @@ describe('sleeve forwarder: heartbeats and establishment', () => {
   it('cannot forward before it knows the remote address', () => {
     const pair = makePair();
     pair.fb.confirm();
-    pair.fb.forward(B, A, [arpFrame()]);
+    pair.fb.forward({ srcPeer: B, dstPeer: A }, [arpFrame()]);
     expect(pair.overlayB.diagnostics().counters.awaitingContact).toBe(1);
     expect(pair.underlay.stats.sent).toBe(0);
   });
@@ -232,7 +232,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
       f[20] = i;
       return f;
     });
-    pair.overlayA.forward(A, B, frames);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, frames);
     expect(wire.map((d) => framesIn(d).length)).toEqual([100, 100, 50]);
     pair.clock.advance(1);
     expect(pair.received.b.map((r) => r.frame[20])).toEqual(frames.map((f) => f[20]));
@@ -245,8 +245,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
     pair.overlayA.forward(
-      A,
-      B,
+      { srcPeer: A, dstPeer: B },
       Array.from({ length: 60 }, () => arpFrame(42)),
     );
     expect(wire.map((d) => framesIn(d).length)).toEqual([26, 26, 8]);
@@ -259,8 +258,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
     pair.overlayA.forward(
-      A,
-      B,
+      { srcPeer: A, dstPeer: B },
       Array.from({ length: 7 }, () => ipv4Frame({ ipLength: 486 })),
     );
     expect(wire.map((d) => framesIn(d).length)).toEqual([2, 2, 2, 1]);
@@ -275,7 +273,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
     const frame = ipv4Frame({ ipLength: 1438, df: true });
-    pair.overlayA.forward(A, B, [frame]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [frame]);
     expect(wire.map((d) => [d.df, d.data.length])).toEqual([[true, 1472]]);
     pair.clock.advance(1);
     expect(hex(pair.received.b[0]!.frame)).toBe(hex(frame));
@@ -286,7 +284,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     establish(pair);
     const sent = pair.underlay.stats.sent;
     const frame = ipv4Frame({ ipLength: 1439, df: true });
-    pair.overlayA.forward(A, B, [frame]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [frame]);
     expect(pair.underlay.stats.sent).toBe(sent);
     expect(pair.received.a).toHaveLength(1);
     const icmp = pair.received.a[0]!;
@@ -303,7 +301,9 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const pair = makePair();
     establish(pair);
     const sent = pair.underlay.stats.sent;
-    pair.overlayA.forward(A, B, [ipv4Frame({ ipLength: 1439, df: true })], { broadcast: true });
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [ipv4Frame({ ipLength: 1439, df: true })], {
+      broadcast: true,
+    });
     expect(pair.underlay.stats.sent).toBe(sent);
     expect(pair.received.a).toEqual([]);
     expect(
@@ -319,7 +319,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
     const frame = ipv4Frame({ ipLength: 4000 });
-    pair.overlayA.forward(A, B, [frame]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [frame]);
     expect(wire.map((d) => d.df)).toEqual([false]);
     pair.clock.advance(1);
     expect(pair.received.b.map((r) => hex(r.frame))).toEqual([hex(frame)]);
@@ -331,7 +331,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
     const frame = ipv4Frame({ ipLength: 4000 });
-    pair.overlayA.forward(A, B, [frame]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [frame]);
     expect(wire.every((d) => d.df)).toBe(true);
     pair.clock.advance(1);
     const pieces = pair.received.b.map((r) => r.frame);
@@ -345,7 +345,7 @@ describe('sleeve forwarder: the per-frame forwarding decision', () => {
     establish(pair);
     const wire: UnderlayDatagram[] = [];
     pair.underlay.tap((d) => wire.push(d));
-    pair.overlayA.forward(A, B, [arpFrame(60)]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame(60)]);
     expect(wire.map((d) => d.df)).toEqual([false]);
   });
 });
@@ -356,7 +356,7 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
     establish(pair);
     const captured: UnderlayDatagram[] = [];
     const untap = pair.underlay.tap((d) => captured.push(d));
-    pair.overlayA.forward(A, B, [arpFrame()]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame()]);
     untap();
     pair.clock.advance(1);
     expect(pair.received.b).toHaveLength(1);
@@ -364,7 +364,7 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
     pair.clock.advance(1);
     expect(pair.received.b).toHaveLength(1);
     expect(pair.overlayB.diagnostics().counters.duplicates).toBe(3);
-    pair.overlayA.forward(A, B, [arpFrame()]);
+    pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame()]);
     pair.clock.advance(1);
     expect(pair.received.b).toHaveLength(2);
     expect(pair.events.filter((e) => e.includes('error'))).toEqual([]);
@@ -378,7 +378,7 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
       f[20] = i;
       return f;
     });
-    for (const f of frames) pair.overlayA.forward(A, B, [f]);
+    for (const f of frames) pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [f]);
     pair.clock.advance(10);
     expect(pair.received.b.map((r) => r.frame[20]).sort((x, y) => x! - y!)).toEqual(frames.map((f) => f[20]));
     expect(pair.overlayB.diagnostics().counters.duplicates).toBeGreaterThan(0);
@@ -390,7 +390,7 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
       establish(pair);
       const captured: UnderlayDatagram[] = [];
       const untap = pair.underlay.tap((d) => captured.push(d));
-      pair.overlayA.forward(A, B, [arpFrame(), arpFrame()]);
+      pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame(), arpFrame()]);
       untap();
       const damaged = captured[0]!.data.slice();
       if (encrypted) damaged[40]! ^= 0xff;

@@ -1,12 +1,6 @@
-import type { Endpoint } from '@weave-ts/core';
+import type { Endpoint, OverlayFrame } from '@weave-ts/core';
 import { describe, expect, it } from 'vitest';
-import {
-  isSpecialFrame,
-  iterateFrameRecords,
-  type SleeveFrame,
-  SleeveOverlay,
-  SimulatedUnderlay,
-} from '../src/index.js';
+import { isSpecialFrame, iterateFrameRecords, SleeveOverlay, SimulatedUnderlay } from '../src/index.js';
 import { hex } from './frames.js';
 import { bytesOf, captures } from './golden.js';
 import { A, A_ADDR, B, CONN_UID } from './harness.js';
@@ -23,7 +17,7 @@ function hostA() {
   const underlay = new SimulatedUnderlay({ clock });
   const overlay = new SleeveOverlay({ localPeer: A, socket: underlay.bind(A_ADDR), clock });
   const control: { tag: number; msg: string }[] = [];
-  const received: SleeveFrame[] = [];
+  const received: OverlayFrame[] = [];
   overlay.onFramesReceived((frames) => received.push(...frames));
   const forwarder = overlay.prepareConnection({
     remotePeer: { name: B, nickname: 'hostB', uid: 2n },

@@ -1,12 +1,6 @@
-import type { Endpoint, OverlayConnectionParams, PeerName } from '@weave-ts/core';
+import type { Endpoint, OverlayConnectionParams, OverlayFrame, PeerName } from '@weave-ts/core';
 import { parsePeerName } from '@weave-ts/core';
-import {
-  type SleeveForwarder,
-  type SleeveFrame,
-  SleeveOverlay,
-  SimulatedUnderlay,
-  type UnderlayPath,
-} from '../src/index.js';
+import { type SleeveForwarder, SleeveOverlay, SimulatedUnderlay, type UnderlayPath } from '../src/index.js';
 import { ManualClock, seededRandom } from './manual-clock.js';
 
 /** Peer names as in the captures: A dials B. */
@@ -44,7 +38,7 @@ export function makePair(options: PairOptions = {}) {
   const interfaceMtu = options.interfaceMtu ?? 1500;
   const logs: string[] = [];
   const control: ControlRecord[] = [];
-  const received = { a: [] as SleeveFrame[], b: [] as SleeveFrame[] };
+  const received = { a: [] as OverlayFrame[], b: [] as OverlayFrame[] };
   const overlayA = new SleeveOverlay({
     localPeer: A,
     socket: underlay.bind(A_ADDR, { interfaceMtu }),

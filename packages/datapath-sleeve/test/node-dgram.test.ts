@@ -1,11 +1,10 @@
-import type { DatagramSocket, Endpoint, OverlayConnectionParams } from '@weave-ts/core';
+import type { DatagramSocket, Endpoint, OverlayConnectionParams, OverlayFrame } from '@weave-ts/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bindNodeDgramSocket,
   bindSleeveOverlay,
   type ReceivedDatagram,
   type SleeveForwarder,
-  type SleeveFrame,
   type SleeveOverlay,
   sleeveSocketOverDatagram,
 } from '../src/index.js';
@@ -102,7 +101,7 @@ describe('two sleeve overlays over real loopback UDP', () => {
       () => a.stop(),
       () => b.stop(),
     );
-    const received = { a: [] as SleeveFrame[], b: [] as SleeveFrame[] };
+    const received = { a: [] as OverlayFrame[], b: [] as OverlayFrame[] };
     a.onFramesReceived((f) => received.a.push(...f));
     b.onFramesReceived((f) => received.b.push(...f));
     const forwarders: { a?: SleeveForwarder; b?: SleeveForwarder } = {};
@@ -125,12 +124,12 @@ describe('two sleeve overlays over real loopback UDP', () => {
     expect(forwarders.b.remoteAddress).toEqual(a.local);
 
     const frame = ipv4Frame({ ipLength: 1438, df: true });
-    expect(a.forward(A, B, [frame, arpFrame()])).toBe(true);
-    expect(b.forward(B, A, [arpFrame(60)])).toBe(true);
+    expect(a.forward({ srcPeer: A, dstPeer: B }, [frame, arpFrame()])).toBe('forwarded');
+    expect(b.forward({ srcPeer: B, dstPeer: A }, [arpFrame(60)])).toBe('forwarded');
     await until(() => received.b.length === 2 && received.a.length === 1);
     // The DF and non-DF paths are separate datagrams: their relative order is not kept.
     expect(received.b.map((f) => hex(f.frame)).sort()).toEqual([hex(frame), hex(arpFrame())].sort());
-    expect(a.forward(A, B, [frame], { via: A })).toBe(false);
+    expect(a.forward({ srcPeer: A, dstPeer: B }, [frame], { via: A })).toBe('no-connection');
     expect(a.diagnostics().forwarders).toEqual([
       {
         peer: B,

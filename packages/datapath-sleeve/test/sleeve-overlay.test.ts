@@ -12,7 +12,7 @@ import { A, A_ADDR, B, establish, makePair } from './harness.js';
 import { ManualClock } from './manual-clock.js';
 
 describe('SleeveOverlay', () => {
-  it('advertises "sleeve" in the Overlays feature, alone or after another overlay', () => {
+  it('advertises no Overlays feature standalone: it is a compat peer', () => {
     const clock = new ManualClock();
     const overlay = new SleeveOverlay({
       localPeer: A,
@@ -21,12 +21,10 @@ describe('SleeveOverlay', () => {
     });
     const alone: Record<string, string> = {};
     overlay.addFeaturesTo(alone);
-    expect(alone.Overlays).toBe('sleeve');
-    const withFastdp: Record<string, string> = { Overlays: 'fastdp' };
-    overlay.addFeaturesTo(withFastdp);
-    expect(withFastdp.Overlays).toBe('fastdp sleeve');
-    overlay.addFeaturesTo(withFastdp);
-    expect(withFastdp.Overlays).toBe('fastdp sleeve');
+    expect(alone).toEqual({});
+    const withOthers: Record<string, string> = { Overlays: 'fastdp' };
+    overlay.addFeaturesTo(withOthers);
+    expect(withOthers).toEqual({ Overlays: 'fastdp' });
   });
 
   it('stops every forwarder quietly, closes the socket and refuses new connections', async () => {
@@ -54,9 +52,9 @@ describe('SleeveOverlay', () => {
 
   it('routes through the confirmed forwarder of the next hop only', () => {
     const pair = makePair();
-    expect(pair.overlayA.forward(A, B, [arpFrame()])).toBe(false);
+    expect(pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame()])).toBe('no-connection');
     establish(pair);
-    expect(pair.overlayA.forward(A, B, [arpFrame()])).toBe(true);
+    expect(pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame()])).toBe('forwarded');
     pair.clock.advance(1);
     expect(pair.received.b).toHaveLength(1);
   });

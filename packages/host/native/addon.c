@@ -1,4 +1,5 @@
-/* Entry point of the weave-ts host addon: TAP devices (tap.c) and gratuitous ARP (garp.c). */
+/* Entry point of the weave-ts host addon: TAP devices (tap.c), gratuitous ARP (garp.c) and
+ * batched UDP sockets (udp.c). */
 #include "napi_util.h"
 
 napi_value tap_open(napi_env env, napi_callback_info info);
@@ -8,12 +9,19 @@ napi_value reader_start(napi_env env, napi_callback_info info);
 napi_value reader_stop(napi_env env, napi_callback_info info);
 napi_value reader_ref(napi_env env, napi_callback_info info);
 napi_value garp_send(napi_env env, napi_callback_info info);
+napi_value udp_open(napi_env env, napi_callback_info info);
+napi_value udp_send(napi_env env, napi_callback_info info);
+napi_value udp_recv_start(napi_env env, napi_callback_info info);
+napi_value udp_ref(napi_env env, napi_callback_info info);
+napi_value udp_close(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT() {
   if (!wn_export(env, exports, "tapOpen", tap_open) || !wn_export(env, exports, "tapWrite", tap_write) ||
       !wn_export(env, exports, "fdClose", fd_close) || !wn_export(env, exports, "readerStart", reader_start) ||
       !wn_export(env, exports, "readerStop", reader_stop) || !wn_export(env, exports, "readerRef", reader_ref) ||
-      !wn_export(env, exports, "garpSend", garp_send))
+      !wn_export(env, exports, "garpSend", garp_send) || !wn_export(env, exports, "udpOpen", udp_open) ||
+      !wn_export(env, exports, "udpSend", udp_send) || !wn_export(env, exports, "udpRecvStart", udp_recv_start) ||
+      !wn_export(env, exports, "udpRef", udp_ref) || !wn_export(env, exports, "udpClose", udp_close))
     return NULL;
   return exports;
 }

@@ -17,3 +17,5 @@ export { setSysctls } from './sysctl.js';
 export { sendGratuitousArp } from './garp.js';
 export * from './container.js';
 export * from './test-hosts.js';
+export { TapLocalPort } from './tap-local-port.js';
+export * from './udp-socket.js';

@@ -1,0 +1,128 @@
+// End to end on the real kernel (root): host namespaces joined by a veth underlay, one weave host
+// process per namespace (router + sleeve + TAP on bridge `weave`), one container namespace per host.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestHosts, type TestHost, type TestHosts } from '@weave-ts/host';
+import { addContainer, eventually, type RunningHost, startWeaveHost } from './weave-host-harness.js';
+
+const isRoot = process.getuid?.() === 0;
+let hosts: TestHosts | undefined;
+let running: RunningHost[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.map((r) => r.stop()));
+  running = [];
+  await hosts?.destroy();
+  hosts = undefined;
+});
+
+async function meshOf(count: number, options: { mtu?: number; password?: string; line?: boolean } = {}) {
+  hosts = await createTestHosts({ count, ...(options.mtu ? { mtu: options.mtu } : {}) });
+  const list = hosts.hosts;
+  for (const [i, host] of list.entries()) {
+    const args = ['--name', `a::${i + 1}`, '--nickname', `host${i + 1}`];
+    if (i > 0) args.push('--peer', list[options.line ? i - 1 : 0]!.address!);
+    if (options.password) args.push('--password', options.password);
+    if (options.line) args.push('--no-discovery');
+    running.push(await startWeaveHost(host, args));
+  }
+  const established = options.line ? [1, 2, 1] : list.map(() => count - 1);
+  await Promise.all(
+    running.map((r, i) =>
+      eventually(
+        () => r.request<string>('connections'),
+        (text) => text.split('\n').filter((l) => l.includes(' established ')).length === established[i],
+      ),
+    ),
+  );
+  const containers: TestHost[] = [];
+  for (const [i, host] of list.entries()) {
+    containers.push(await addContainer(hosts, host, `c${i}`, `10.32.0.${i + 1}/12`));
+  }
+  return containers;
+}
+
+/** Pings until one reply arrives (the first frames also teach the routers the MACs). */
+async function ping(from: TestHost, to: string, size = 56, timeoutMs = 15_000): Promise<void> {
+  await eventually(
+    () =>
+      from.exec('ping', ['-c', '1', '-W', '1', '-s', String(size), to]).then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+    timeoutMs,
+  );
+}
+
+/** Sends `bytes` random bytes over TCP from `from` to `to`'s listener; returns both sides' sha256. */
+async function tcpTransfer(from: TestHost, to: TestHost, toIp: string, bytes: number) {
+  const server = to.spawn(process.execPath, [
+    '-e',
+    `const s=require('net').createServer(c=>{const h=require('crypto').createHash('sha256');let n=0;
+     c.on('data',d=>{n+=d.length;h.update(d)});c.on('end',()=>{console.log(JSON.stringify({n,sha:h.digest('hex')}));c.end();s.close()})});
+     s.listen(5201,'${toIp}',()=>console.log('listening'))`,
+  ]);
+  const out: string[] = [];
+  server.stdout!.on('data', (d) => out.push(String(d)));
+  await eventually(
+    async () => out.join(''),
+    (s) => s.includes('listening'),
+    10_000,
+  );
+  const client = await from.exec(process.execPath, [
+    '-e',
+    `const d=require('crypto').randomBytes(${bytes});const c=require('net').connect(5201,'${toIp}',()=>{c.end(d)});
+     c.on('close',()=>console.log(require('crypto').createHash('sha256').update(d).digest('hex')))`,
+  ]);
+  const received = await eventually(
+    async () => out.join(''),
+    (s) => s.includes('sha'),
+    60_000,
+  );
+  return { sent: client.stdout.trim(), received: JSON.parse(received.slice(received.indexOf('{'))) };
+}
+
+describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
+  it('containers on two hosts ping both ways and move 10 MB over TCP intact', async () => {
+    const [cA, cB] = (await meshOf(2)) as [TestHost, TestHost];
+    await ping(cA, '10.32.0.2');
+    await ping(cB, '10.32.0.1');
+    const { sent, received } = await tcpTransfer(cA, cB, '10.32.0.2', 10 * 1024 * 1024);
+    expect(received).toEqual({ n: 10 * 1024 * 1024, sha: sent });
+    const text = await running[0]!.request<string>('connections');
+    expect(text).toMatch(/established sleeve 0a:00:00:00:00:02\(host2\) mtu=1438/);
+  }, 120_000);
+
+  it('works encrypted with a password', async () => {
+    const [cA, cB] = (await meshOf(2, { password: 's3cret' })) as [TestHost, TestHost];
+    await ping(cA, '10.32.0.2');
+    const { sent, received } = await tcpTransfer(cB, cA, '10.32.0.1', 10 * 1024 * 1024);
+    expect(received.sha).toBe(sent);
+    const text = await running[1]!.request<string>('connections');
+    expect(text).toMatch(/established encrypted {3}sleeve 0a:00:00:00:00:01\(host1\) encrypted=truemtu=1414/);
+  }, 120_000);
+
+  it('relays between A and C through B in a line A–B–C', async () => {
+    const [cA, , cC] = (await meshOf(3, { line: true })) as [TestHost, TestHost, TestHost];
+    const peersOfA = await running[0]!.request<string>('connections');
+    expect(peersOfA).not.toContain('host3');
+    // As upstream, a topology change goes to log2(3) = 1 random neighbour, so the far end may only
+    // learn the whole line from the next periodic gossip (30 s).
+    await ping(cA, '10.32.0.3', 56, 45_000);
+    await ping(cC, '10.32.0.1');
+    const { sent, received } = await tcpTransfer(cA, cC, '10.32.0.3', 2 * 1024 * 1024);
+    expect(received.sha).toBe(sent);
+  }, 120_000);
+
+  it('with an underlay MTU of 1000, large pings and TCP work and the verified MTU is reported', async () => {
+    const [cA, cB] = (await meshOf(2, { mtu: 1000 })) as [TestHost, TestHost];
+    await eventually(
+      () => running[0]!.request<string>('connections'),
+      (text) => text.includes('mtu=938'),
+    );
+    await ping(cA, '10.32.0.2', 3000);
+    await ping(cB, '10.32.0.1', 3000);
+    const { sent, received } = await tcpTransfer(cA, cB, '10.32.0.2', 2 * 1024 * 1024);
+    expect(received.sha).toBe(sent);
+  }, 120_000);
+});

@@ -1,0 +1,103 @@
+// One Weave "host": a router with the sleeve datapath and a TAP on the bridge `weave`, run inside a
+// network namespace (`ip netns exec <ns> node --import tsx examples/weave-host.ts …`). Needs root.
+//
+//   containers ─veth─ bridge `weave` ─ TAP ─▶ router (L2 forwarding) ─▶ sleeve (UDP 6783) ─▶ peers
+//
+// Control: JSON lines. It prints {"event":"ready",…} once listening; then each stdin line
+// {"id":N,"cmd":…} is answered by {"id":N,"result":…} or {"id":N,"error":"…"} on stdout.
+// Commands: status, connections, peers, connect {peers}, stop.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { consoleLogger, OverlaySwitch, parsePeerName, Router } from '@weave-ts/core';
+import { bindSleeveOverlay } from '@weave-ts/datapath-sleeve';
+import { createBridge, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
+
+const { values } = parseArgs({
+  options: {
+    name: { type: 'string' },
+    nickname: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string', default: '6783' },
+    peer: { type: 'string', multiple: true, default: [] },
+    password: { type: 'string' },
+    'no-discovery': { type: 'boolean', default: false },
+    bridge: { type: 'string', default: 'weave' },
+    tap: { type: 'string', default: 'vethwe-tap' },
+    // Sleeve-only bridges run at (nearly) 65535, as upstream's; a TAP's maximum is 65521.
+    mtu: { type: 'string', default: '65521' },
+    'path-mtu': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+function required(name: keyof typeof values): string {
+  const v = values[name];
+  if (typeof v !== 'string') throw new Error(`--${name} is required`);
+  return v;
+}
+
+const name = parsePeerName(required('name'));
+const host = required('host');
+const port = Number(values.port);
+const mtu = Number(values.mtu);
+const logger = values.verbose ? consoleLogger(`[${values.nickname ?? name}] `) : undefined;
+const say = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
+
+// The bridge carries containers' frames at the overlay's MTU; the TAP is its port towards the router.
+await createBridge(values.bridge, { mtu });
+const port_ = TapLocalPort.open({ name: values.tap, mtu, ...(logger ? { logger } : {}) });
+await setLinkMtu(values.tap, mtu);
+await setLinkMaster(values.tap, values.bridge);
+await setLinkUp(values.tap);
+await setLinkUp(values.bridge);
+
+const sleeve = await bindSleeveOverlay({
+  localPeer: name,
+  local: { host, port },
+  ...(values['path-mtu'] ? { pathMtu: Number(values['path-mtu']) } : {}),
+  ...(logger ? { logger: (m: string) => logger.info(m) } : {}),
+});
+const router = new Router({
+  name,
+  nickname: values.nickname ?? name,
+  host,
+  port,
+  overlay: new OverlaySwitch([{ name: 'sleeve', overlay: sleeve }], logger ? { logger } : {}),
+  localPort: port_,
+  peerDiscovery: !values['no-discovery'],
+  ...(values.password ? { password: values.password } : {}),
+  ...(logger ? { logger } : {}),
+});
+await router.start();
+router.connect(values.peer);
+say({ event: 'ready', name, host, port: router.port });
+
+const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
+  status: () => router.statusText(),
+  connections: () => router.connectionsText(),
+  peers: () => router.peersText(),
+  report: () =>
+    JSON.parse(JSON.stringify(router.status(), (_, v) => (typeof v === 'bigint' ? String(v) : v))),
+  connect: (args) => router.connect(args.peers as string[]).map((e) => e.message),
+  stop: async () => {
+    await router.stop();
+    setImmediate(() => process.exit(0));
+    return 'stopped';
+  },
+};
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  let id: unknown;
+  try {
+    const req = JSON.parse(line) as { id: unknown; cmd: string } & Record<string, unknown>;
+    id = req.id;
+    const fn = commands[req.cmd];
+    if (!fn) throw new Error(`unknown command ${req.cmd}`);
+    say({ id, result: await fn(req) });
+  } catch (error) {
+    say({ id, error: (error as Error).message });
+  }
+}
+await router.stop();
+process.exit(0);
