@@ -4,6 +4,8 @@
 // would). Each is given one earlier peer; discovery completes the mesh. Every router runs weaveDNS on
 // its own address; a name registered on the first is looked up through the DNS server of the last.
 // Finally each router prints `weave status`, and the first prints `status peers` and `status dns`.
+// With `--root`, the datapath demo instead: containers in namespaces pinging across the mesh
+// (examples/demo-root.ts).
 import { Resolver } from 'node:dns/promises';
 import { parsePeerName, Router } from '@weave-ts/core';
 import { DnsServer, dnsStatus, dnsStatusSection, formatDnsStatus, Nameserver } from '@weave-ts/dns';
@@ -92,7 +94,8 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
+  const job = process.argv.includes('--root') ? import('./demo-root.js').then((m) => m.rootDemo()) : main();
+  job.catch((error) => {
     console.error(error);
     process.exit(1);
   });
