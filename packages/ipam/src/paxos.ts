@@ -218,6 +218,8 @@ export class PaxosNode implements PaxosParticipant {
   }
 
   consensus(): AcceptedValue | undefined {
+    // A node that was never given a quorum (an idle peer) must not decide on others' behalf.
+    if (this.#quorum === 0) return undefined;
     const counts = new Map<string, number>();
     for (const { claims } of this.#knows.values()) {
       if (!isValid(claims.accepted)) continue;

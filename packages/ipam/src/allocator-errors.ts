@@ -1,0 +1,119 @@
+import { type PeerName, WeaveError } from '@weave-ts/core';
+
+/**
+ * Errors the allocator reports to its callers and to the router. Messages are upstream's
+ * (`ipam/allocator.go`, `allocate.go`, `claim.go`) where upstream has one, so HTTP replies, logs and
+ * `weave status connections` read as a stock Weave Net router's.
+ */
+
+/** A pending allocate/claim/prime was cancelled (by the caller, container death or shutdown). */
+export class OperationCancelledError extends WeaveError {
+  override name = 'OperationCancelledError';
+  constructor(
+    readonly kind: 'Allocate' | 'Claim' | 'Prime',
+    readonly ident: string,
+  ) {
+    super(`${kind} request for ${ident} cancelled`);
+  }
+}
+
+/** The requested subnet does not overlap the allocation range. */
+export class SubnetOutOfRangeError extends WeaveError {
+  override name = 'SubnetOutOfRangeError';
+  constructor(subnet: string, universe: string) {
+    super(`range ${subnet} out of bounds: ${universe}`);
+  }
+}
+
+/** A claimed address belongs to another peer, which refused it or could not be reached. */
+export class AddressOwnedByOtherPeerError extends WeaveError {
+  override name = 'AddressOwnedByOtherPeerError';
+  constructor(cidr: string, owner: PeerName, nickname: string | undefined) {
+    super(`address ${cidr} is owned by other peer ${owner}${nickname === undefined ? '' : ` (${nickname})`}`);
+  }
+}
+
+/** A claimed address is already held by another container on this peer. */
+export class AddressAlreadyOwnedError extends WeaveError {
+  override name = 'AddressAlreadyOwnedError';
+  constructor(cidr: string, ident: string) {
+    super(`address ${cidr} is already owned by ${ident}`);
+  }
+}
+
+/** `free` of an address the container does not hold. */
+export class AddressNotFoundError extends WeaveError {
+  override name = 'AddressNotFoundError';
+  constructor(addr: string, ident: string) {
+    super(`Free: address ${addr} not found for ${ident}`);
+  }
+}
+
+/** `freeAll` of a container that holds nothing. */
+export class NoAddressesError extends WeaveError {
+  override name = 'NoAddressesError';
+  constructor(ident: string) {
+    super(`Delete: no addresses for ${ident}`);
+  }
+}
+
+/** `--ipalloc-default-subnet` outside `--ipalloc-range`. */
+export class DefaultSubnetOutOfRangeError extends WeaveError {
+  override name = 'DefaultSubnetOutOfRangeError';
+  constructor(subnet: string, universe: string) {
+    super(
+      `IP address allocation default subnet ${subnet} does not overlap with allocation range ${universe}`,
+    );
+  }
+}
+
+/** A gossiped ring covers another allocation range: the connection it came on is dropped. */
+export class IncompatibleRangesError extends WeaveError {
+  override name = 'IncompatibleRangesError';
+  constructor(received: string, ours: string) {
+    super(`Incompatible IP allocation ranges (received: ${received}, ours: ${ours})`);
+  }
+}
+
+/** A gossiped ring was formed by other peers than ours (two clusters met): the connection is dropped. */
+export class SeededByDifferentPeersError extends WeaveError {
+  override name = 'SeededByDifferentPeersError';
+  constructor(received: readonly string[], ours: readonly string[]) {
+    // Go prints a []string with %v: `[a b c]`.
+    super(
+      `IP allocation was seeded by different peers (received: [${received.join(' ')}], ours: [${ours.join(' ')}])`,
+    );
+  }
+}
+
+/** Persisted IPAM data that cannot be understood (upstream stops with a fatal error). */
+export class PersistedDataError extends WeaveError {
+  override name = 'PersistedDataError';
+  constructor(record: string, reason: string) {
+    super(`Error loading persisted IPAM data (${record}): ${reason}`);
+  }
+}
+
+/** Writing to the store failed; the operation that needed it was not acknowledged. */
+export class PersistenceFailedError extends WeaveError {
+  override name = 'PersistenceFailedError';
+  constructor(readonly reason: Error) {
+    super(`Error persisting IPAM data: ${reason.message}`);
+  }
+}
+
+/** An allocator method called after `stop()`, or before `start()`. */
+export class AllocatorNotRunningError extends WeaveError {
+  override name = 'AllocatorNotRunningError';
+  constructor() {
+    super('IP allocator is not running');
+  }
+}
+
+/** An `--ipalloc-init` value that is not `consensus[=N]`, `seed=<names>` or `observer`. */
+export class InvalidInitModeError extends WeaveError {
+  override name = 'InvalidInitModeError';
+  constructor(text: string) {
+    super(`invalid IPAM init mode: ${text}`);
+  }
+}

@@ -1,0 +1,143 @@
+import {
+  decodeGob,
+  encodeGob,
+  type GossipData,
+  gobNilMap,
+  type Infer,
+  isGobNilMap,
+  type PeerName,
+  peerNameFromNumber,
+  peerNameToNumber,
+  t,
+} from '@weave-ts/core';
+import type { Range } from './address.js';
+import type { PaxosGossip } from './paxos.js';
+import type { RingState } from './ring-entries.js';
+import {
+  paxosFromWire,
+  paxosToWire,
+  rangeFromWire,
+  rangeToWire,
+  rangeWireType,
+  ringFromWire,
+  ringToWire,
+  ringWireType,
+  paxosWireType,
+  type PaxosWire,
+} from './ring-wire.js';
+import { WireValueOutOfRangeError } from './errors.js';
+
+/**
+ * What the allocator sends on gossip channel `IPallocation` (upstream `ipam/allocator.go`):
+ *
+ * ```
+ * broadcast / gossip:  gob(gossipState{Now, Nicknames, Paxos, Ring})
+ * unicast:             kind byte ‖ gob(…)   0 space request: Range   1 ring update: gossipState
+ *                                            2 space request denied: Range
+ * ```
+ *
+ * Paxos is sent only while the ring is empty; an observer sends it nil, which asks electors to form
+ * a ring on its behalf. Every payload comes from a fresh gob encoder, as Go's does.
+ */
+
+/** The gossip channel name. */
+export const IPAM_CHANNEL = 'IPallocation';
+
+/** Kinds of IPAM unicast message (first byte). */
+export const IpamMessageKind = {
+  SpaceRequest: 0,
+  RingUpdate: 1,
+  SpaceRequestDenied: 2,
+} as const;
+
+/** Go `ipam.gossipState`. */
+export const gossipStateType = t.struct(
+  'gossipState',
+  {
+    Now: t.int64,
+    Nicknames: t.map(t.uint, t.string, { goString: 'map[mesh.PeerName]string' }),
+    Paxos: paxosWireType,
+    Ring: t.ptr(ringWireType),
+  },
+  { pkg: 'ipam' },
+);
+
+/** The wire form of {@link gossipStateType}. */
+export type GossipStateWire = Infer<typeof gossipStateType>;
+
+/** A decoded IPAM gossip message. */
+export interface IpamGossipState {
+  /** Sender's clock in Unix seconds (sent for compatibility; unused). */
+  readonly now: bigint;
+  readonly nicknames: ReadonlyMap<PeerName, string>;
+  /** Paxos knowledge; `undefined` when the sender sent nil (an observer, or a peer with a ring). */
+  readonly paxos: PaxosGossip | undefined;
+  readonly ring: RingState | undefined;
+}
+
+/** Encodes a gossip state as Go does (a nil Paxos map is omitted from the message). */
+export function encodeGossipState(state: IpamGossipState): Uint8Array {
+  const nicknames = new Map<number, string>();
+  for (const [name, nick] of state.nicknames) nicknames.set(peerNameToNumber(name), nick);
+  return encodeGob(gossipStateType, {
+    Now: state.now,
+    Nicknames: nicknames,
+    Paxos: state.paxos === undefined ? (gobNilMap() as PaxosWire) : paxosToWire(state.paxos),
+    Ring: state.ring === undefined ? undefined : ringToWire(state.ring),
+  });
+}
+
+/** Decodes a gossip state. @throws GobError | WireValueOutOfRangeError */
+export function decodeGossipState(bytes: Uint8Array): IpamGossipState {
+  const wire = decodeGob(gossipStateType, bytes);
+  const nicknames = new Map<PeerName, string>();
+  for (const [name, nick] of wire.Nicknames) nicknames.set(peerName('Nicknames', name), nick);
+  return {
+    now: wire.Now,
+    nicknames,
+    paxos: isGobNilMap(wire.Paxos) ? undefined : paxosFromWire(wire.Paxos),
+    ring: wire.Ring === undefined ? undefined : ringFromWire(wire.Ring),
+  };
+}
+
+function peerName(field: string, value: number): PeerName {
+  try {
+    return peerNameFromNumber(value);
+  } catch {
+    throw new WireValueOutOfRangeError(field, value);
+  }
+}
+
+/** `kind ‖ gob(Range)`: a space request or its denial. */
+export function encodeRangeMessage(kind: number, range: Range): Uint8Array {
+  return withKind(kind, encodeGob(rangeWireType, rangeToWire(range)));
+}
+
+/** The range of a space request or denial (the body after the kind byte). */
+export function decodeRangeMessage(body: Uint8Array): Range {
+  return rangeFromWire(decodeGob(rangeWireType, body));
+}
+
+/** `kind ‖ payload`. */
+export function withKind(kind: number, payload: Uint8Array): Uint8Array {
+  const msg = new Uint8Array(payload.length + 1);
+  msg[0] = kind;
+  msg.set(payload, 1);
+  return msg;
+}
+
+/**
+ * The allocator's gossip data: always the latest state, encoded when it is sent, so merging two of
+ * them is a no-op (upstream's `ipamGossipData`).
+ */
+export class IpamGossipData implements GossipData {
+  constructor(private readonly current: () => Uint8Array) {}
+
+  encode(): Uint8Array[] {
+    return [this.current()];
+  }
+
+  merge(_other: GossipData): GossipData {
+    return this;
+  }
+}
