@@ -26,23 +26,21 @@ export async function rootDemo(): Promise<void> {
       () => running[1]!.request<string>('connections'),
       (text) => text.includes(' established '),
     );
-    const cA = await addContainer(hosts, hA, 'cA', '10.32.0.1/12');
-    const cB = await addContainer(hosts, hB, 'cB', '10.32.0.2/12');
-    await eventually(
-      () =>
-        pingOutput(cA, '10.32.0.2').then(
-          () => true,
-          () => false,
-        ),
-      (ok) => ok,
-      15_000,
-    );
-    console.log(
-      `container on hostA (${cA.netns}) pings 10.32.0.2 on hostB:\n${await pingOutput(cA, '10.32.0.2')}`,
-    );
-    console.log(
-      `container on hostB (${cB.netns}) pings 10.32.0.1 on hostA:\n${await pingOutput(cB, '10.32.0.1')}`,
-    );
+    // Addresses come from IPAM: the first request runs Paxos and creates the ring.
+    const cidrA = await running[0]!.request<string>('allocate', { container: 'containerA' });
+    const cidrB = await running[1]!.request<string>('allocate', { container: 'containerB' });
+    const cA = await addContainer(hosts, hA, 'cA', cidrA);
+    const cB = await addContainer(hosts, hB, 'cB', cidrB);
+    const [ipA, ipB] = [cidrA.split('/')[0]!, cidrB.split('/')[0]!];
+    const reachable = () =>
+      pingOutput(cA, ipB).then(
+        () => true,
+        () => false,
+      );
+    await eventually(reachable, (ok) => ok, 15_000);
+    console.log(`container on hostA (${cidrA}) pings ${ipB} on hostB:\n${await pingOutput(cA, ipB)}`);
+    console.log(`container on hostB (${cidrB}) pings ${ipA} on hostA:\n${await pingOutput(cB, ipA)}`);
+    console.log(`hostA: weave status ipam\n${await running[0]!.request<string>('ipam')}`);
     console.log(`hostA: weave status connections\n${await running[0]!.request<string>('connections')}`);
     console.log(await running[0]!.request<string>('status'));
   } finally {

@@ -1,17 +1,20 @@
 // `pnpm demo`: a Weave mesh in one process, no root needed.
 //
 // Three routers listen on loopback addresses 127.66.0.1-3 (one shared port, as hosts of a real mesh
-// would). Each is given one earlier peer; discovery completes the mesh. Every router runs weaveDNS on
-// its own address; a name registered on the first is looked up through the DNS server of the last.
+// would). Each is given one earlier peer; discovery completes the mesh. Every router runs IPAM over
+// 10.32.0.0/12 and weaveDNS on its own address: the first host allocates an address for a container
+// (Paxos forms the ring), registers `web1.weave.local` for it, and the last host's DNS server answers.
 // Finally each router prints `weave status`, and the first prints `status peers` and `status dns`.
 // With `--root`, the datapath demo instead: containers in namespaces pinging across the mesh
 // (examples/demo-root.ts).
 import { Resolver } from 'node:dns/promises';
 import { parsePeerName, Router } from '@weave-ts/core';
 import { DnsServer, dnsStatus, dnsStatusSection, formatDnsStatus, Nameserver } from '@weave-ts/dns';
+import { type Allocator, createRouterAllocator, formatAddress } from '@weave-ts/ipam';
 
 export interface DemoHost {
   router: Router;
+  ipam: Allocator;
   nameserver: Nameserver;
   dns: DnsServer;
 }
@@ -31,11 +34,13 @@ export async function startDemoMesh(
       for (const name of names) nameserver.peerGone(name);
     });
     const dns = new DnsServer({ nameserver, host: ip, port: 0, upstream: { servers: () => [] } });
+    const ipam = createRouterAllocator(router, { range: '10.32.0.0/12' });
+    ipam.start();
     await router.start();
     nameserver.start();
     await dns.start();
     if (i > 1) router.connect([`127.66.0.${i - 1}`]);
-    hosts.push({ router, nameserver, dns });
+    hosts.push({ router, ipam, nameserver, dns });
   }
   return hosts;
 }
@@ -54,6 +59,7 @@ export async function stopDemoMesh(hosts: DemoHost[]): Promise<void> {
   for (const h of hosts) {
     await h.dns.stop();
     h.nameserver.stop();
+    h.ipam.stop();
     await h.router.stop();
   }
 }
@@ -80,12 +86,18 @@ async function main(): Promise<void> {
   try {
     await waitForMesh(hosts);
     const [first, , last] = hosts as [DemoHost, DemoHost, DemoHost];
-    first.nameserver.add('web1cid0000000000', '10.32.0.1', 'web1.weave.local.');
+    const cidr = await first.ipam.allocate('web1cid0000000000');
+    first.nameserver.add('web1cid0000000000', formatAddress(cidr.addr), 'web1.weave.local.');
     const answer = await lookup(last, 'web1.weave.local');
-    console.log(`web1.weave.local, asked of host3's DNS server: ${answer.join(', ')}\n`);
+    console.log(
+      `IPAM gave web1 ${formatAddress(cidr.addr)}/${cidr.prefixLen}; host3's DNS server says ${answer}\n`,
+    );
     for (const h of hosts) {
-      console.log(h.router.statusText([dnsStatusSection(dnsStatus(h.nameserver, h.dns))]));
+      console.log(
+        h.router.statusText([h.ipam.statusSection(), dnsStatusSection(dnsStatus(h.nameserver, h.dns))]),
+      );
     }
+    console.log(`status ipam (host1):\n${first.ipam.ipamText()}`);
     console.log(`status peers (host1):\n${first.router.peersText()}`);
     console.log(`status dns (host3):\n${formatDnsStatus(dnsStatus(last.nameserver, last.dns))}`);
   } finally {

@@ -18,13 +18,26 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
+/** How to run the node process of a weave host. */
+export interface WeaveHostProcessOptions {
+  /**
+   * Profile the process with `node --cpu-prof`: a `.cpuprofile` is written into this directory when
+   * the host exits through `stop()` (a SIGKILLed host writes none).
+   */
+  readonly cpuProfDir?: string;
+}
+
 /** Starts the runner in `host`'s namespace with `args` (e.g. `--name a::1 --peer 10.250.0.1`). */
 export async function startWeaveHost(
   host: TestHost,
   args: string[],
   timeoutMs = 20_000,
+  options: WeaveHostProcessOptions = {},
 ): Promise<RunningHost> {
-  const proc = host.spawn(process.execPath, ['--import', 'tsx', RUNNER, '--host', host.address!, ...args], {
+  const profiling =
+    options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
+  const nodeArgs = [...profiling, '--import', 'tsx', RUNNER, '--host', host.address!, ...args];
+  const proc = host.spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -73,7 +86,7 @@ export async function startWeaveHost(
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      proc.stdin!.write(`${JSON.stringify({ id, cmd, ...extra })}\n`);
+      proc.stdin!.write(`${JSON.stringify({ ...extra, id, cmd })}\n`);
     });
   return {
     host,

@@ -34,11 +34,17 @@ async function meshOf(count: number, options: { mtu?: number; password?: string;
       ),
     ),
   );
+  // Each container gets its address from IPAM (10.32.0.0/12 by default), with the subnet's mask.
   const containers: TestHost[] = [];
+  const addresses: string[] = [];
   for (const [i, host] of list.entries()) {
-    containers.push(await addContainer(hosts, host, `c${i}`, `10.32.0.${i + 1}/12`));
+    const cidr = await running[i]!.request<string>('allocate', { container: `container${i}` });
+    expect(cidr).toMatch(/^10\.(3[2-9]|4[0-7])\.\d+\.\d+\/12$/);
+    addresses.push(cidr.split('/')[0]!);
+    containers.push(await addContainer(hosts, host, `c${i}`, cidr));
   }
-  return containers;
+  expect(new Set(addresses).size).toBe(count);
+  return { containers, addresses };
 }
 
 /** Pings until one reply arrives (the first frames also teach the routers the MACs). */
@@ -84,45 +90,53 @@ async function tcpTransfer(from: TestHost, to: TestHost, toIp: string, bytes: nu
 
 describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
   it('containers on two hosts ping both ways and move 10 MB over TCP intact', async () => {
-    const [cA, cB] = (await meshOf(2)) as [TestHost, TestHost];
-    await ping(cA, '10.32.0.2');
-    await ping(cB, '10.32.0.1');
-    const { sent, received } = await tcpTransfer(cA, cB, '10.32.0.2', 10 * 1024 * 1024);
+    const { containers, addresses } = await meshOf(2);
+    const [cA, cB] = containers as [TestHost, TestHost];
+    const [ipA, ipB] = addresses as [string, string];
+    await ping(cA, ipB);
+    await ping(cB, ipA);
+    const { sent, received } = await tcpTransfer(cA, cB, ipB, 10 * 1024 * 1024);
     expect(received).toEqual({ n: 10 * 1024 * 1024, sha: sent });
     const text = await running[0]!.request<string>('connections');
     expect(text).toMatch(/established sleeve 0a:00:00:00:00:02\(host2\) mtu=1438/);
   }, 120_000);
 
   it('works encrypted with a password', async () => {
-    const [cA, cB] = (await meshOf(2, { password: 's3cret' })) as [TestHost, TestHost];
-    await ping(cA, '10.32.0.2');
-    const { sent, received } = await tcpTransfer(cB, cA, '10.32.0.1', 10 * 1024 * 1024);
+    const { containers, addresses } = await meshOf(2, { password: 's3cret' });
+    const [cA, cB] = containers as [TestHost, TestHost];
+    const [ipA, ipB] = addresses as [string, string];
+    await ping(cA, ipB);
+    const { sent, received } = await tcpTransfer(cB, cA, ipA, 10 * 1024 * 1024);
     expect(received.sha).toBe(sent);
     const text = await running[1]!.request<string>('connections');
     expect(text).toMatch(/established encrypted {3}sleeve 0a:00:00:00:00:01\(host1\) encrypted=truemtu=1414/);
   }, 120_000);
 
   it('relays between A and C through B in a line A–B–C', async () => {
-    const [cA, , cC] = (await meshOf(3, { line: true })) as [TestHost, TestHost, TestHost];
+    const { containers, addresses } = await meshOf(3, { line: true });
+    const [cA, , cC] = containers as [TestHost, TestHost, TestHost];
+    const [ipA, , ipC] = addresses as [string, string, string];
     const peersOfA = await running[0]!.request<string>('connections');
     expect(peersOfA).not.toContain('host3');
     // As upstream, a topology change goes to log2(3) = 1 random neighbour, so the far end may only
     // learn the whole line from the next periodic gossip (30 s).
-    await ping(cA, '10.32.0.3', 56, 45_000);
-    await ping(cC, '10.32.0.1');
-    const { sent, received } = await tcpTransfer(cA, cC, '10.32.0.3', 2 * 1024 * 1024);
+    await ping(cA, ipC, 56, 45_000);
+    await ping(cC, ipA);
+    const { sent, received } = await tcpTransfer(cA, cC, ipC, 2 * 1024 * 1024);
     expect(received.sha).toBe(sent);
   }, 120_000);
 
   it('with an underlay MTU of 1000, large pings and TCP work and the verified MTU is reported', async () => {
-    const [cA, cB] = (await meshOf(2, { mtu: 1000 })) as [TestHost, TestHost];
+    const { containers, addresses } = await meshOf(2, { mtu: 1000 });
+    const [cA, cB] = containers as [TestHost, TestHost];
+    const [ipA, ipB] = addresses as [string, string];
     await eventually(
       () => running[0]!.request<string>('connections'),
       (text) => text.includes('mtu=938'),
     );
-    await ping(cA, '10.32.0.2', 3000);
-    await ping(cB, '10.32.0.1', 3000);
-    const { sent, received } = await tcpTransfer(cA, cB, '10.32.0.2', 2 * 1024 * 1024);
+    await ping(cA, ipB, 3000);
+    await ping(cB, ipA, 3000);
+    const { sent, received } = await tcpTransfer(cA, cB, ipB, 2 * 1024 * 1024);
     expect(received.sha).toBe(sent);
   }, 120_000);
 });

@@ -5,11 +5,12 @@
 //
 // Control: JSON lines. It prints {"event":"ready",…} once listening; then each stdin line
 // {"id":N,"cmd":…} is answered by {"id":N,"result":…} or {"id":N,"error":"…"} on stdout.
-// Commands: status, connections, peers, connect {peers}, stop.
+// Commands: status, connections, peers, ipam, report, connect {peers}, allocate {container, subnet?}, stop.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { consoleLogger, OverlaySwitch, parsePeerName, Router } from '@weave-ts/core';
 import { bindSleeveOverlay } from '@weave-ts/datapath-sleeve';
+import { createRouterAllocator, formatCIDR, parseInitMode } from '@weave-ts/ipam';
 import { createBridge, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
 
 const { values } = parseArgs({
@@ -26,6 +27,9 @@ const { values } = parseArgs({
     // Sleeve-only bridges run at (nearly) 65535, as upstream's; a TAP's maximum is 65521.
     mtu: { type: 'string', default: '65521' },
     'path-mtu': { type: 'string' },
+    'ipalloc-range': { type: 'string', default: '10.32.0.0/12' },
+    'ipalloc-default-subnet': { type: 'string' },
+    'ipalloc-init': { type: 'string', default: 'consensus' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -68,18 +72,31 @@ const router = new Router({
   ...(values.password ? { password: values.password } : {}),
   ...(logger ? { logger } : {}),
 });
+const ipam = createRouterAllocator(router, {
+  range: values['ipalloc-range'],
+  mode: parseInitMode(values['ipalloc-init']),
+  ...(values['ipalloc-default-subnet'] ? { defaultSubnet: values['ipalloc-default-subnet'] } : {}),
+  ...(logger ? { logger } : {}),
+});
+ipam.start();
 await router.start();
 router.connect(values.peer);
 say({ event: 'ready', name, host, port: router.port });
 
 const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
-  status: () => router.statusText(),
+  status: () => router.statusText([ipam.statusSection()]),
+  ipam: () => ipam.ipamText(),
+  allocate: async (args) =>
+    formatCIDR(
+      await ipam.allocate(String(args.container), args.subnet ? { subnet: String(args.subnet) } : {}),
+    ),
   connections: () => router.connectionsText(),
   peers: () => router.peersText(),
   report: () =>
     JSON.parse(JSON.stringify(router.status(), (_, v) => (typeof v === 'bigint' ? String(v) : v))),
   connect: (args) => router.connect(args.peers as string[]).map((e) => e.message),
   stop: async () => {
+    ipam.stop();
     await router.stop();
     setImmediate(() => process.exit(0));
     return 'stopped';
@@ -99,5 +116,6 @@ for await (const line of createInterface({ input: process.stdin })) {
     say({ id, error: (error as Error).message });
   }
 }
+ipam.stop();
 await router.stop();
 process.exit(0);
