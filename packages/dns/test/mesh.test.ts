@@ -90,6 +90,43 @@ describe('weaveDNS on a 3-router mesh', () => {
     for (const p of [a!, c!]) await p.router.stop();
   });
 
+  it('a peer that restarts before the mesh noticed does not resurrect its stale names (#1867)', async () => {
+    // Broken streams only time out after 2 minutes: B and C still hold A's old incarnation when the
+    // restarted A (same name, new UID, new address) reconnects.
+    const sim = new SimNetwork({ brokenStreamTimeoutMs: 120_000 });
+    const [a, b, c] = [1, 2, 3].map((n) => makePeer(sim, n));
+    for (const p of [a!, b!, c!]) await p.router.start();
+    b!.router.connect([ipOf(1)]);
+    c!.router.connect([ipOf(1)]);
+    await sim.runUntilQuiet({ horizonMs: 10_000 });
+    a!.ns.add('web1cid', '172.16.16.1', 'web1.weave.local.');
+    await sim.runUntilQuiet({ horizonMs: 1_000 });
+    expect(c!.ns.lookup('web1.weave.local.')).toEqual(['172.16.16.1']);
+
+    sim.partition([ipOf(1)], [ipOf(2), ipOf(3)]);
+    const reborn = new Router({
+      name: nameOf(1),
+      nickname: 'host1',
+      host: ipOf(9),
+      transport: sim.transport(ipOf(9)),
+      clock: sim.clock,
+      random: new SeededRandom(91),
+    });
+    const ns = new Nameserver({
+      ourName: reborn.name,
+      isKnownPeer: (p) => reborn.hasPeer(p),
+      clock: sim.clock,
+    });
+    ns.register(reborn);
+    await reborn.start();
+    reborn.connect([ipOf(3)]);
+    await sim.runUntilQuiet({ horizonMs: 5_000 });
+    expect(c!.router.hasPeer(nameOf(1))).toBe(true);
+    for (const p of [b!.ns, c!.ns, ns]) expect(p.lookup('web1.weave.local.')).toEqual([]);
+    await reborn.stop();
+    for (const p of [a!, b!, c!]) await p.router.stop();
+  });
+
   it('gives a late joiner the full state through gossip on its new connection', async () => {
     const sim = new SimNetwork();
     const [a, b] = [1, 2].map((n) => makePeer(sim, n));
