@@ -95,8 +95,8 @@ describe('sleeve socket over a plain datagram socket', () => {
 
 describe('two sleeve overlays over real loopback UDP', () => {
   it('establish, discover MTU 1438 for a 1500 path, and carry frames both ways', async () => {
-    const a = await bindSleeveOverlay({ localPeer: A, local: LOOPBACK });
-    const b = await bindSleeveOverlay({ localPeer: B, local: LOOPBACK });
+    const a = await bindSleeveOverlay({ localPeer: A, local: LOOPBACK, socket: 'dgram' });
+    const b = await bindSleeveOverlay({ localPeer: B, local: LOOPBACK, socket: 'dgram' });
     cleanup.push(
       () => a.stop(),
       () => b.stop(),

@@ -10,7 +10,7 @@ import { ipOf, nameOf, settle, startPeer } from './sim-cluster.js';
  * then on A; C joins later and must be given space by A or B.
  */
 const capture = (file: string) =>
-  readFileSync(new URL(`../../../../shared/interop/weaver-2.8.1/${file}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../../fixtures/weaver-2.8.1/${file}`, import.meta.url), 'utf8');
 
 async function scenario(seedC: number) {
   const sim = new SimNetwork();
