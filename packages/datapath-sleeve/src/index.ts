@@ -62,3 +62,4 @@ export {
   sleeveSocketOverNative,
   type NativeSleeveSocketOptions,
 } from './native-udp-socket.js';
+export { defaultSecretbox, type SecretboxChoice } from './frame-crypto.js';

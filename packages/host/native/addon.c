@@ -1,5 +1,5 @@
-/* Entry point of the weave-ts host addon: TAP devices (tap.c), gratuitous ARP (garp.c) and
- * batched UDP sockets (udp.c). */
+/* Entry point of the weave-ts host addon: TAP devices (tap.c), gratuitous ARP (garp.c), batched UDP
+ * sockets (udp.c) and NaCl secretbox (secretbox.c). */
 #include "napi_util.h"
 
 napi_value tap_open(napi_env env, napi_callback_info info);
@@ -14,6 +14,8 @@ napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value udp_recv_start(napi_env env, napi_callback_info info);
 napi_value udp_ref(napi_env env, napi_callback_info info);
 napi_value udp_close(napi_env env, napi_callback_info info);
+napi_value secretbox_seal(napi_env env, napi_callback_info info);
+napi_value secretbox_open(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT() {
   if (!wn_export(env, exports, "tapOpen", tap_open) || !wn_export(env, exports, "tapWrite", tap_write) ||
@@ -21,7 +23,9 @@ NAPI_MODULE_INIT() {
       !wn_export(env, exports, "readerStop", reader_stop) || !wn_export(env, exports, "readerRef", reader_ref) ||
       !wn_export(env, exports, "garpSend", garp_send) || !wn_export(env, exports, "udpOpen", udp_open) ||
       !wn_export(env, exports, "udpSend", udp_send) || !wn_export(env, exports, "udpRecvStart", udp_recv_start) ||
-      !wn_export(env, exports, "udpRef", udp_ref) || !wn_export(env, exports, "udpClose", udp_close))
+      !wn_export(env, exports, "udpRef", udp_ref) || !wn_export(env, exports, "udpClose", udp_close) ||
+      !wn_export(env, exports, "secretboxSeal", secretbox_seal) ||
+      !wn_export(env, exports, "secretboxOpen", secretbox_open))
     return NULL;
   return exports;
 }

@@ -19,3 +19,4 @@ export * from './container.js';
 export * from './test-hosts.js';
 export { TapLocalPort } from './tap-local-port.js';
 export * from './udp-socket.js';
+export { nativeSecretbox, type NativeSecretbox } from './secretbox.js';
