@@ -40,7 +40,7 @@ const uint = t.uint;
 
 /** Encodes the tag-4/6 body: channel, sender (or origin), payload, from one gob encoder. */
 function envelope(channel: string, from: PeerName, payload: Uint8Array): Uint8Array {
-  return new GobEncoder()
+  return new GobEncoder({ sizeHint: payload.length + channel.length + 32 })
     .encode(t.string, channel)
     .encode(uint, peerNameToNumber(from))
     .encode(t.bytes, payload)
@@ -74,8 +74,15 @@ class PendingSends {
     this.scheduled = false;
     const batch = [...this.pending.values()];
     this.pending.clear();
+    // The same data usually goes to several neighbours: encode it once per flush.
+    const encoded = new Map<GossipData, Uint8Array[]>();
     for (const { to, data, make } of batch) {
-      for (const payload of data.encode()) this.routing.sendToNeighbour(to, make(payload));
+      let payloads = encoded.get(data);
+      if (!payloads) {
+        payloads = data.encode();
+        encoded.set(data, payloads);
+      }
+      for (const payload of payloads) this.routing.sendToNeighbour(to, make(payload));
     }
   }
 }

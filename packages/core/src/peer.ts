@@ -77,7 +77,10 @@ export class Peer {
     return this.conns;
   }
 
-  /** Replaces the reported connections; {@link Peers} calls this when gossip brings a newer version. */
+  /**
+   * Replaces the reported connections; {@link Peers} calls this when gossip brings a newer version.
+   * Always with a new map: {@link Peers} reuses encoded gossip while a peer keeps the same map.
+   */
   replaceConnections(connections: Iterable<ConnectionSummary>): void {
     this.conns = new Map();
     for (const c of connections) this.conns.set(c.remoteName, c);

@@ -4,7 +4,13 @@ import { type ConnectionSummary, Peer, type PeerSummary, walkRoutes } from './pe
 import type { PeerName } from './peer-name.js';
 import type { Random } from './random.js';
 import { ShortIdIndex, type ShortIdEffects, noShortIdEffects } from './short-id.js';
-import { type TopologyEntry, decodeTopology, encodeTopology } from './topology-wire.js';
+import {
+  type EncodedTopologyEntry,
+  type TopologyEntry,
+  decodeTopology,
+  encodeTopologyEntries,
+  encodeTopologyEntry,
+} from './topology-wire.js';
 
 /**
  * The table of every peer we know, ourselves included (mesh `Peers`).
@@ -46,6 +52,11 @@ export interface TopologyUpdateResult {
   readonly improved: ReadonlySet<PeerName>;
 }
 
+interface CachedEntry extends PeerSummary {
+  readonly connections: ReadonlyMap<PeerName, ConnectionSummary>;
+  readonly entry: EncodedTopologyEntry;
+}
+
 interface Pending extends ShortIdEffects {
   removed: Peer[];
   localModified: boolean;
@@ -56,6 +67,16 @@ export class Peers extends EventEmitter<PeersEvents> {
   private readonly byName = new Map<PeerName, Peer>();
   private readonly refs = new Map<Peer, number>();
   private readonly shortIds: ShortIdIndex;
+  /**
+   * Frozen connection lists (decodeTopology freezes its lists and repeats them for repeated entries)
+   * whose every remote was in the table when last merged, with the {@link removals} count then: while
+   * no peer has been removed since, such a list needs no scan for unknown names.
+   */
+  private readonly knownRemotes = new WeakMap<readonly ConnectionSummary[], number>();
+  /** How many times peers were removed from the table (by {@link garbageCollect}). */
+  private removals = 0;
+  /** Encoded gossip of remote peers, with what it was encoded from (see {@link encodedEntry}). */
+  private readonly encoded = new WeakMap<Peer, CachedEntry>();
 
   /**
    * @param ourself our own peer; it is entered with one reference, so it is never collected.
@@ -138,12 +159,36 @@ export class Peers extends EventEmitter<PeersEvents> {
 
   /** The topology payload describing the named peers (unknown names are skipped). */
   encodePeers(names: Iterable<PeerName>): Uint8Array {
-    const entries: { peer: PeerSummary; connections: Iterable<ConnectionSummary> }[] = [];
+    const entries: EncodedTopologyEntry[] = [];
     for (const name of names) {
       const peer = this.byName.get(name);
-      if (peer) entries.push({ peer: peer.summary(), connections: peer.connections.values() });
+      if (peer) entries.push(this.encodedEntry(peer));
     }
-    return encodeTopology(entries);
+    return encodeTopologyEntries(entries);
+  }
+
+  /**
+   * `peer`'s encoded entry. A remote peer's is kept and reused while every gossiped field is the same
+   * and it holds the same connection map (gossip replaces a peer's connections with a new map, never
+   * edits one in place). Ours is encoded afresh: our connections are live and change in place.
+   */
+  private encodedEntry(peer: Peer): EncodedTopologyEntry {
+    if (peer === this.ourself) return encodeTopologyEntry(peer.summary(), peer.connections.values());
+    const c = this.encoded.get(peer);
+    if (
+      c !== undefined &&
+      c.connections === peer.connections &&
+      c.version === peer.version &&
+      c.uid === peer.uid &&
+      c.nickname === peer.nickname &&
+      c.shortId === peer.shortId &&
+      c.hasShortId === peer.hasShortId
+    ) {
+      return c.entry;
+    }
+    const entry = encodeTopologyEntry(peer.summary(), peer.connections.values());
+    this.encoded.set(peer, { ...peer.summary(), connections: peer.connections, entry });
+    return entry;
   }
 
   /** The topology payload describing every known peer (our full topology gossip). */
@@ -165,14 +210,17 @@ export class Peers extends EventEmitter<PeersEvents> {
   /** {@link applyUpdate} for an already decoded payload. */
   applyEntries(entries: readonly TopologyEntry[]): TopologyUpdateResult {
     const pending = this.newPending();
-    // One Peer object per entry; for names new to us the last entry's object is the one added, as
-    // upstream does, and the merge below then treats that object as the fresh peer.
-    const decoded = entries.map((e) => ({ candidate: new Peer(e.peer), connections: e.connections }));
+    // For names new to us, a Peer made from the last entry naming it is the one added, as upstream
+    // does; the merge below then treats that entry as the fresh peer. Other entries only compare.
     const added = new Map<PeerName, Peer>();
-    for (const { candidate } of decoded) {
-      if (!this.byName.has(candidate.name)) added.set(candidate.name, candidate);
+    const addedFrom = new Map<PeerName, number>();
+    for (let i = 0; i < entries.length; i++) {
+      const name = entries[i]!.peer.name;
+      if (!this.byName.has(name)) addedFrom.set(name, i);
     }
-    for (const { connections } of decoded) {
+    for (const [name, i] of addedFrom) added.set(name, new Peer(entries[i]!.peer));
+    for (const { connections } of entries) {
+      if (Object.isFrozen(connections) && this.knownRemotes.get(connections) === this.removals) continue;
       for (const c of connections) {
         if (!this.byName.has(c.remoteName) && !added.has(c.remoteName)) {
           added.set(c.remoteName, Peer.placeholder(c.remoteName));
@@ -183,15 +231,21 @@ export class Peers extends EventEmitter<PeersEvents> {
       this.byName.set(peer.name, peer);
       this.shortIds.add(peer, pending);
     }
+    for (const { connections } of entries) {
+      if (Object.isFrozen(connections)) this.knownRemotes.set(connections, this.removals);
+    }
 
     const improved = new Set<PeerName>();
-    for (const { candidate, connections } of decoded) {
+    const received = new Set<PeerName>();
+    for (let i = 0; i < entries.length; i++) {
+      const { peer: candidate, connections } = entries[i]!;
+      received.add(candidate.name);
       const known = this.byName.get(candidate.name)!;
       if (known === this.ourself) {
         if (candidate.uid !== known.uid && this.ourself.setVersionBeyond(candidate.version)) {
           pending.localModified = true;
         }
-      } else if (known === candidate) {
+      } else if (addedFrom.get(candidate.name) === i) {
         known.replaceConnections(connections);
         improved.add(known.name);
       } else if (supersedes(candidate, known)) {
@@ -209,7 +263,7 @@ export class Peers extends EventEmitter<PeersEvents> {
       }
     }
     this.notify(pending);
-    return { received: new Set(decoded.map((d) => d.candidate.name)), improved };
+    return { received, improved };
   }
 
   /**
@@ -223,6 +277,7 @@ export class Peers extends EventEmitter<PeersEvents> {
     for (const [name, peer] of this.byName) {
       if (!reached.has(name) && this.localRefCount(peer) === 0) {
         this.byName.delete(name);
+        this.removals++;
         this.shortIds.delete(peer, pending);
         pending.removed.push(peer);
       }
@@ -263,7 +318,10 @@ export class Peers extends EventEmitter<PeersEvents> {
   }
 
   private newPending(): Pending {
-    return { ...noShortIdEffects(), removed: [], localModified: false };
+    const pending = noShortIdEffects() as Pending;
+    pending.removed = [];
+    pending.localModified = false;
+    return pending;
   }
 
   /** Settles a local short-ID reassignment, then emits events; returns whether a reassignment happened. */
@@ -285,7 +343,7 @@ export class Peers extends EventEmitter<PeersEvents> {
 }
 
 /** Upstream's precedence between two reports about one peer. */
-function supersedes(candidate: Peer, known: Peer): boolean {
+function supersedes(candidate: PeerSummary, known: Peer): boolean {
   if (candidate.version !== known.version) return candidate.version > known.version;
   if (candidate.uid !== known.uid) return candidate.uid > known.uid;
   return candidate.hasShortId && !known.hasShortId;

@@ -529,15 +529,13 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
 
   /** Our connections changed: routes, targets and a (coalesced) topology broadcast. */
   private localPeerChanged(remote: PeerName): void {
-    this.routes.recalculate();
-    this.connectionMaker.refresh();
+    this.scheduleRoutes();
     this.topologyUpdate([this.ourself.name, remote]);
     this.emit('topologyChanged');
   }
 
   private topologyImproved(): void {
     this.scheduleRoutes();
-    this.connectionMaker.refresh();
     this.scheduleGC(GC_DELAY_MS);
     this.emit('topologyChanged');
   }
@@ -551,9 +549,14 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     });
   }
 
+  /**
+   * Routes and connection targets follow topology changes, coalesced over 100 ms: under a burst of
+   * gossip each is recomputed once, not once per message.
+   */
   private scheduleRoutes(): void {
     this.schedule('routes', ROUTES_RECALC_DELAY_MS, () => {
-      if (this.routes.recalculate()) this.connectionMaker.refresh();
+      this.routes.recalculate();
+      this.connectionMaker.refresh();
     });
   }
 

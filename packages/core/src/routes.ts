@@ -101,15 +101,17 @@ export class Routes extends EventEmitter<RoutesEvents> {
   }
 
   /**
-   * Recomputes every table from the current topology (and any cached broadcast entry); emits `changed`
-   * and returns true when something differs.
+   * Recomputes the unicast tables and our own broadcast entries from the current topology; other
+   * origins' broadcast entries are dropped and computed again when looked up (as upstream does: in a
+   * full mesh, recomputing every cached origin each time would cost O(n³)). Emits `changed` and returns
+   * true when a table differs, or when dropped entries might have.
    */
   recalculate(): boolean {
     const us = this.peers.ourself;
     const unicast = walkRoutes(us, this.lookup, true).nextHops;
     const unicastAll = walkRoutes(us, this.lookup, false).nextHops;
-    const broadcast = this.recomputeBroadcasts(this.broadcastTable, true);
-    const broadcastAll = this.recomputeBroadcasts(this.broadcastAllTable, false);
+    const broadcast: BroadcastTable = new Map([[us.name, this.computeBroadcast(us.name, true)]]);
+    const broadcastAll: BroadcastTable = new Map([[us.name, this.computeBroadcast(us.name, false)]]);
     const changed =
       !sameHops(unicast, this.unicastTable) ||
       !sameHops(unicastAll, this.unicastAllTable) ||
@@ -121,18 +123,6 @@ export class Routes extends EventEmitter<RoutesEvents> {
     this.broadcastAllTable = broadcastAll;
     if (changed) this.emit('changed');
     return changed;
-  }
-
-  private recomputeBroadcasts(old: BroadcastTable, establishedAndSymmetric: boolean): BroadcastTable {
-    const table: BroadcastTable = new Map();
-    table.set(
-      this.peers.ourself.name,
-      this.computeBroadcast(this.peers.ourself.name, establishedAndSymmetric),
-    );
-    for (const origin of old.keys()) {
-      if (!table.has(origin)) table.set(origin, this.computeBroadcast(origin, establishedAndSymmetric));
-    }
-    return table;
   }
 
   private lookupBroadcast(

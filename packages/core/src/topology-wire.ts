@@ -1,5 +1,5 @@
 import { WeaveError } from './errors.js';
-import { GobDecoder, GobEncoder, t } from './gob/index.js';
+import { encodeGobBody, GobDecoder, GobEncoder, GobValueCache, t } from './gob/index.js';
 import type { ConnectionSummary, PeerSummary } from './peer.js';
 import { peerNameFromBytes, peerNameToBytes } from './peer-name.js';
 
@@ -57,21 +57,30 @@ const MAX_VERSION = BigInt(Number.MAX_SAFE_INTEGER);
 /** ShortID is a Go uint16 on the wire (12 bits in use). */
 const MAX_WIRE_SHORT_ID = 0xffff;
 
-/** Encodes peers (in the order given) as a topology payload. */
-export function encodeTopology(
-  entries: Iterable<{ readonly peer: PeerSummary; readonly connections: Iterable<ConnectionSummary> }>,
-): Uint8Array {
-  const enc = new GobEncoder();
-  for (const { peer, connections } of entries) {
-    enc.encode(peerSummaryType, {
+/**
+ * One peer's part of a topology payload, encoded once: the gob value bodies of its `peerSummary` and
+ * its `[]connectionSummary`. Bodies carry no type ids, so one encoding serves every payload.
+ */
+export interface EncodedTopologyEntry {
+  readonly summary: Uint8Array;
+  readonly connections: Uint8Array;
+}
+
+/** Encodes one peer's entry for {@link encodeTopologyEntries}. */
+export function encodeTopologyEntry(
+  peer: PeerSummary,
+  connections: Iterable<ConnectionSummary>,
+): EncodedTopologyEntry {
+  return {
+    summary: encodeGobBody(peerSummaryType, {
       NameByte: peerNameToBytes(peer.name),
       NickName: peer.nickname,
       UID: peer.uid,
       Version: BigInt(peer.version),
       ShortID: peer.shortId,
       HasShortID: peer.hasShortId,
-    });
-    enc.encode(
+    }),
+    connections: encodeGobBody(
       connectionSummariesType,
       Array.from(connections, (c) => ({
         NameByte: peerNameToBytes(c.remoteName),
@@ -79,13 +88,42 @@ export function encodeTopology(
         Outbound: c.outbound,
         Established: c.established,
       })),
-    );
+    ),
+  };
+}
+
+/** A topology payload made of entries encoded by {@link encodeTopologyEntry}, in the order given. */
+export function encodeTopologyEntries(entries: readonly EncodedTopologyEntry[]): Uint8Array {
+  // The type definitions take about 200 bytes, and each message adds a few bytes of framing.
+  let size = 256;
+  for (const e of entries) size += e.summary.length + e.connections.length + 20;
+  const enc = new GobEncoder({ sizeHint: size });
+  for (const { summary, connections } of entries) {
+    enc.encodeBody(peerSummaryType, summary).encodeBody(connectionSummariesType, connections);
   }
   return enc.finish();
 }
 
+/** Encodes peers (in the order given) as a topology payload. */
+export function encodeTopology(
+  entries: Iterable<{ readonly peer: PeerSummary; readonly connections: Iterable<ConnectionSummary> }>,
+): Uint8Array {
+  return encodeTopologyEntries(Array.from(entries, (e) => encodeTopologyEntry(e.peer, e.connections)));
+}
+
 /**
- * Decodes a topology payload; an empty payload is an empty update.
+ * Every peer's entry reaches us many times over (each neighbour relays it), so decoded gob values are
+ * kept by their exact bytes (see GobValueCache) and the entry parts made from them are kept by the
+ * value objects: a repeated entry costs a hash and a compare. Both hold only immutable data; the
+ * value cache drops its oldest entries past 8 MiB of message bodies, and the parts go with them.
+ */
+const valueCache = new GobValueCache(8 << 20);
+const summaries = new WeakMap<object, PeerSummary>();
+const connectionLists = new WeakMap<object, readonly ConnectionSummary[]>();
+
+/**
+ * Decodes a topology payload; an empty payload is an empty update. Peer summaries and connection
+ * lists are frozen and shared with other decoded payloads that repeat them.
  * @throws TopologyDecodeError for anything malformed (never a different error, never a partial result)
  */
 export function decodeTopology(payload: Uint8Array): TopologyEntry[] {
@@ -93,28 +131,39 @@ export function decodeTopology(payload: Uint8Array): TopologyEntry[] {
     const dec = new GobDecoder(payload);
     const entries: TopologyEntry[] = [];
     while (!dec.atEnd) {
-      const ps = dec.decode(peerSummaryType);
+      const ps = dec.decode(peerSummaryType, valueCache);
       if (dec.atEnd) throw new TopologyDecodeError('peer summary without its connection list');
-      const cs = dec.decode(connectionSummariesType);
+      const cs = dec.decode(connectionSummariesType, valueCache);
       if (ps.Version > MAX_VERSION) throw new TopologyDecodeError(`version ${ps.Version} out of range`);
       if (ps.ShortID > MAX_WIRE_SHORT_ID)
         throw new TopologyDecodeError(`short ID ${ps.ShortID} out of range`);
-      entries.push({
-        peer: {
+      let peer = summaries.get(ps);
+      if (peer === undefined) {
+        peer = Object.freeze({
           name: peerNameFromBytes(ps.NameByte),
           nickname: ps.NickName,
           uid: ps.UID,
           version: Number(ps.Version),
           shortId: ps.ShortID,
           hasShortId: ps.HasShortID,
-        },
-        connections: cs.map((c) => ({
-          remoteName: peerNameFromBytes(c.NameByte),
-          remoteTcpAddr: c.RemoteTCPAddr,
-          outbound: c.Outbound,
-          established: c.Established,
-        })),
-      });
+        });
+        summaries.set(ps, peer);
+      }
+      let connections = connectionLists.get(cs);
+      if (connections === undefined) {
+        connections = Object.freeze(
+          cs.map((c) =>
+            Object.freeze({
+              remoteName: peerNameFromBytes(c.NameByte),
+              remoteTcpAddr: c.RemoteTCPAddr,
+              outbound: c.Outbound,
+              established: c.Established,
+            }),
+          ),
+        );
+        connectionLists.set(cs, connections);
+      }
+      entries.push({ peer, connections });
     }
     return entries;
   } catch (err) {

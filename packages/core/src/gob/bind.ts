@@ -15,38 +15,85 @@ import { BuiltinId, describeWireId, type WireType } from './wire-types.js';
 /** Decodes one value whose encoding starts at the reader's position. */
 export type DecodeFn = (r: GobReader, depth: number) => unknown;
 
+/**
+ * A schema bound to a wire type. Bindings depend only on the schema and the type definitions, so
+ * one is shared by every stream that carried the same definitions (see stream-state.ts). What binding
+ * tells the decoder's id table (Go `Decoder` keeps no such table; ours lets callers re-encode alike)
+ * is kept here and replayed per stream by {@link pinBinding}.
+ */
+export interface Binding {
+  readonly fn: DecodeFn;
+  /** Whether values of the wire type are structs (sent without the singleton marker at top level). */
+  readonly isStruct: boolean;
+  readonly schema: GobType;
+  readonly id: number;
+  /** The wire name to pin `schema` to `id` with; undefined for builtin types (nothing to pin). */
+  readonly name: string | undefined;
+  /** The bindings this one reached, in the order it bound them. */
+  readonly reached: readonly Binding[];
+  /** A number telling bindings apart (for hashing in value-cache.ts). */
+  readonly serial: number;
+}
+
+let serials = 0;
+
+/**
+ * Pins `b` and everything it reached into `ids`, as binding them on a fresh stream would, once per
+ * (schema, id) pair: `seen` holds the pairs this stream already pinned.
+ */
+export function pinBinding(b: Binding, ids: GobTypeIds, seen: Map<GobType, Set<number>>): void {
+  let pinned = seen.get(b.schema);
+  if (pinned === undefined) {
+    pinned = new Set();
+    seen.set(b.schema, pinned);
+  }
+  if (pinned.has(b.id)) return;
+  pinned.add(b.id);
+  if (b.name !== undefined) ids.set(b.schema, b.id, b.name);
+  for (const r of b.reached) pinBinding(r, ids, seen);
+}
+
 function tooDeep(depth: number): void {
   if (depth > MAX_GOB_DEPTH) throw new GobError(`data nested deeper than ${MAX_GOB_DEPTH} levels`);
 }
 
-/** Binds schemas to the type definitions received on one stream. */
-export class Binder {
-  private readonly cache = new Map<GobType, Map<number, DecodeFn>>();
-
-  constructor(
-    private readonly defs: ReadonlyMap<number, WireType>,
-    private readonly typeIds: GobTypeIds,
-  ) {}
-
-  /** Whether values of wire type `id` are encoded as structs (no singleton marker at top level). */
-  isStruct(id: number): boolean {
-    return this.defs.get(id)?.kind === 'struct';
+/** Bytes, structs, slices, arrays and maps get a fresh zero value each; the rest share constants. */
+function hasFreshZero(type: GobType): boolean {
+  switch (type.kind) {
+    case 'bytes':
+    case 'struct':
+    case 'slice':
+    case 'array':
+    case 'map':
+      return true;
+    default:
+      return false;
   }
+}
 
-  /** The decoding function for values of wire type `id` read into `schema`. */
-  bind(schema: GobType, id: number): DecodeFn {
+/**
+ * Binds schemas to one set of type definitions. Bindings are cached for as long as the binder and the
+ * schema live (weakly by schema: callers may build schemas on the fly).
+ */
+export class Binder {
+  private readonly cache = new WeakMap<GobType, Map<number, Binding>>();
+
+  constructor(private readonly defs: ReadonlyMap<number, WireType>) {}
+
+  /** The binding of values of wire type `id` read into `schema`. */
+  bind(schema: GobType, id: number): Binding {
     const base = baseType(schema);
     let byId = this.cache.get(base);
     if (byId === undefined) {
       byId = new Map();
       this.cache.set(base, byId);
     }
-    let fn = byId.get(id);
-    if (fn === undefined) {
-      fn = this.compile(base, id);
-      byId.set(id, fn);
+    let b = byId.get(id);
+    if (b === undefined) {
+      b = this.compile(base, id);
+      byId.set(id, b);
     }
-    return fn;
+    return b;
   }
 
   private mismatch(schema: GobType, id: number, detail = ''): GobError {
@@ -54,18 +101,41 @@ export class Binder {
     return new GobError(`type mismatch: cannot decode ${wire} into ${goTypeString(schema)}${detail}`);
   }
 
-  private compile(schema: GobType, id: number): DecodeFn {
+  private compile(schema: GobType, id: number): Binding {
     const builtin = builtinId(schema);
     if (builtin !== undefined) {
       if (builtin !== id) throw this.mismatch(schema, id);
-      return basicDecoder(schema);
+      return {
+        fn: basicDecoder(schema),
+        isStruct: false,
+        schema,
+        id,
+        name: undefined,
+        reached: [],
+        serial: ++serials,
+      };
     }
     const def = this.defs.get(id);
     if (def === undefined || def.kind !== schema.kind) throw this.mismatch(schema, id);
-    this.typeIds.set(schema, id, def.name);
-    if (schema.kind === 'struct' && def.kind === 'struct') return this.compileStruct(schema, def);
+    const reached: Binding[] = [];
+    const bound = (s: GobType, i: number): DecodeFn => {
+      const b = this.bind(s, i);
+      reached.push(b);
+      return b.fn;
+    };
+    const fn = this.compileFn(schema, id, def, bound);
+    return { fn, isStruct: def.kind === 'struct', schema, id, name: def.name, reached, serial: ++serials };
+  }
+
+  private compileFn(
+    schema: GobType,
+    id: number,
+    def: WireType,
+    bound: (s: GobType, i: number) => DecodeFn,
+  ): DecodeFn {
+    if (schema.kind === 'struct' && def.kind === 'struct') return this.compileStruct(schema, def, bound);
     if (schema.kind === 'slice' && def.kind === 'slice') {
-      const elem = this.bind(schema.elem, def.elem);
+      const elem = bound(schema.elem, def.elem);
       return (r, depth) => {
         tooDeep(depth);
         const n = r.uint();
@@ -78,7 +148,7 @@ export class Binder {
     }
     if (schema.kind === 'array' && def.kind === 'array') {
       if (def.len !== schema.len) throw this.mismatch(schema, id, ` (length ${def.len} ≠ ${schema.len})`);
-      const elem = this.bind(schema.elem, def.elem);
+      const elem = bound(schema.elem, def.elem);
       const len = schema.len;
       return (r, depth) => {
         tooDeep(depth);
@@ -90,8 +160,8 @@ export class Binder {
       };
     }
     if (schema.kind === 'map' && def.kind === 'map') {
-      const key = this.bind(schema.key, def.key);
-      const elem = this.bind(schema.elem, def.elem);
+      const key = bound(schema.key, def.key);
+      const elem = bound(schema.elem, def.elem);
       return (r, depth) => {
         tooDeep(depth);
         const n = r.uint();
@@ -107,44 +177,70 @@ export class Binder {
     throw this.mismatch(schema, id);
   }
 
-  private compileStruct(schema: GobStructType, def: WireType & { kind: 'struct' }): DecodeFn {
+  private compileStruct(
+    schema: GobStructType,
+    def: WireType & { kind: 'struct' },
+    bound: (s: GobType, i: number) => DecodeFn,
+  ): DecodeFn {
     const names = Object.keys(schema.fields);
     let matched = 0;
-    const plan = def.fields.map((wf): { key: string | undefined; fn: DecodeFn } => {
+    // The plan, by wire field number: where the value goes (undefined: skipped) and how to read it.
+    const keys: (string | undefined)[] = [];
+    const fns: DecodeFn[] = [];
+    for (const wf of def.fields) {
       const ft = Object.hasOwn(schema.fields, wf.name) ? schema.fields[wf.name] : undefined;
       if (ft === undefined) {
         this.checkKnown(wf.id);
-        return { key: undefined, fn: (r, depth) => this.skip(r, wf.id, depth) };
+        keys.push(undefined);
+        fns.push((r, depth) => this.skip(r, wf.id, depth));
+        continue;
       }
       matched++;
       try {
-        return { key: wf.name, fn: this.bind(ft, wf.id) };
+        keys.push(wf.name);
+        fns.push(bound(ft, wf.id));
       } catch (e) {
         if (!(e instanceof GobError)) throw e;
         throw new GobError(`field ${schema.name}.${wf.name}: ${e.message.replace(/^gob: /, '')}`);
       }
-    });
+    }
     if (matched === 0 && names.length > 0 && def.fields.length > 0) {
       throw new GobError(`type mismatch: no fields matched compiling decoder for ${schema.name}`);
     }
-    const zero = names.map((n) => [n, schema.fields[n]!] as const);
-    const count = plan.length;
+    // Every result starts as a copy of `template` (same keys, same order, so one object shape):
+    // fields whose zero value is a shared constant hold it already; the others (and nil pointers)
+    // hold undefined, and those left unset get a fresh zero value at the end.
+    const template: Record<string, unknown> = {};
+    const freshNames: string[] = [];
+    const freshTypes: GobType[] = [];
+    for (const n of names) {
+      const ft = schema.fields[n]!;
+      if (ft.kind === 'ptr' || hasFreshZero(ft)) template[n] = undefined;
+      else template[n] = zeroValue(ft);
+      if (ft.kind !== 'ptr' && hasFreshZero(ft)) {
+        freshNames.push(n);
+        freshTypes.push(ft);
+      }
+    }
+    const count = fns.length;
+    const defName = def.name || 'struct';
     return (r, depth) => {
       tooDeep(depth);
-      const obj: Record<string, unknown> = {};
-      for (const [n] of zero) obj[n] = undefined;
+      const obj: Record<string, unknown> = { ...template };
       let index = -1;
       for (;;) {
         const delta = r.uint();
         if (delta === 0) break;
         index += delta;
-        const step = index < count ? plan[index] : undefined;
-        if (step === undefined)
-          throw new GobError(`field number ${index} out of range in ${def.name || 'struct'}`);
-        const v = step.fn(r, depth + 1);
-        if (step.key !== undefined) obj[step.key] = v;
+        if (index >= count) throw new GobError(`field number ${index} out of range in ${defName}`);
+        const v = fns[index]!(r, depth + 1);
+        const key = keys[index];
+        if (key !== undefined) obj[key] = v;
       }
-      for (const [n, ft] of zero) if (obj[n] === undefined && ft.kind !== 'ptr') obj[n] = zeroValue(ft);
+      for (let i = 0; i < freshNames.length; i++) {
+        const n = freshNames[i]!;
+        if (obj[n] === undefined) obj[n] = zeroValue(freshTypes[i]!);
+      }
       return obj;
     };
   }
@@ -169,9 +265,12 @@ export class Binder {
         r.skipUint();
         return;
       case BuiltinId.bytes:
-      case BuiltinId.string:
-        r.pos += r.length('a skipped string');
+      case BuiltinId.string: {
+        // Read the length before taking `pos` (`r.pos += r.length()` would lose the length's bytes).
+        const n = r.length('a skipped string');
+        r.pos += n;
         return;
+      }
     }
     const def = this.defs.get(id);
     if (def === undefined) throw new GobError(`cannot skip a value of ${describeWireId(id, this.defs)}`);
@@ -205,9 +304,11 @@ export class Binder {
         }
         return;
       }
-      case 'opaque':
-        r.pos += r.length('a skipped opaque value');
+      case 'opaque': {
+        const n = r.length('a skipped opaque value');
+        r.pos += n;
         return;
+      }
     }
   }
 }
@@ -215,7 +316,7 @@ export class Binder {
 function basicDecoder(schema: GobType): DecodeFn {
   switch (schema.kind) {
     case 'bool':
-      return (r) => r.uint64() !== 0n;
+      return (r) => r.nonZeroUint();
     case 'int':
       return (r) => r.int();
     case 'int64':

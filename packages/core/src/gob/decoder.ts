@@ -5,15 +5,14 @@
  * type, a positive one carries a value of that type, which is bound to the caller's schema by name
  * (see bind.ts). Ids are the sender's; nothing is assumed about them.
  */
-import { Binder } from './bind.js';
+import { type Binding, pinBinding } from './bind.js';
 import { GobError } from './errors.js';
 import type { GobType, Infer } from './schema.js';
+import { StreamState } from './stream-state.js';
+import { type GobValueCache, viewOf } from './value-cache.js';
 import { GobTypeIds } from './type-ids.js';
 import { GobReader } from './varint.js';
-import { BuiltinId, decodeWireType, type WireType } from './wire-types.js';
-
-/** Ids up to this one are gob's own (builtin and bootstrap types) and are never defined by a stream. */
-const LAST_RESERVED_ID = 23;
+import { BuiltinId, type WireType } from './wire-types.js';
 
 /**
  * Reads values from a gob stream written by one encoder.
@@ -21,14 +20,20 @@ const LAST_RESERVED_ID = 23;
  */
 export class GobDecoder {
   private readonly r: GobReader;
-  private readonly defs = new Map<number, WireType>();
-  private readonly binder: Binder;
-  /** The ids and wire names the stream gave each schema bound so far; reusable to encode alike. */
-  readonly typeIds = new GobTypeIds();
+  /** One reader reused for each message in turn. */
+  private readonly m: GobReader;
+  /** The definitions received so far, with their compiled bindings (shared; see stream-state.ts). */
+  private state = StreamState.initial();
+  /** Top-level bindings used so far, in order, until {@link typeIds} is first asked for. */
+  private readonly bound = new Set<Binding>();
+  /** The id table, once asked for, and the (schema, id) pairs pinned in it. */
+  private ids: { readonly table: GobTypeIds; readonly pinned: Map<GobType, Set<number>> } | undefined;
+  /** The bytes seen through a DataView, made when a value cache first needs it. */
+  private view: DataView | undefined;
 
   constructor(bytes: Uint8Array) {
     this.r = new GobReader(bytes);
-    this.binder = new Binder(this.defs, this.typeIds);
+    this.m = new GobReader(bytes, 0, 0);
   }
 
   /** Whether every byte has been consumed. */
@@ -38,44 +43,71 @@ export class GobDecoder {
 
   /** The type definitions received so far, by id. */
   get wireTypes(): ReadonlyMap<number, WireType> {
-    return this.defs;
+    return this.state.defs;
   }
 
-  /** Reads the next value (and any type definitions before it) into schema `type`. */
-  decode<T extends GobType>(type: T): Infer<T> {
+  /**
+   * The ids and wire names the stream gave each schema bound so far; reusable to encode alike. The
+   * same table every time, kept up to date by later decoding (built on first use).
+   */
+  get typeIds(): GobTypeIds {
+    if (this.ids === undefined) {
+      this.ids = { table: new GobTypeIds(), pinned: new Map() };
+      for (const b of this.bound) pinBinding(b, this.ids.table, this.ids.pinned);
+      this.bound.clear();
+    }
+    return this.ids.table;
+  }
+
+  /**
+   * Reads the next value (and any type definitions before it) into schema `type`. With `cache`, a
+   * value whose message repeats one decoded before through the same cache is that same object.
+   */
+  decode<T extends GobType>(type: T, cache?: GobValueCache): Infer<T> {
+    const r = this.r;
+    const m = this.m;
     for (;;) {
-      if (this.atEnd) throw new GobError('end of stream: no more values');
-      const len = this.r.length('a message');
+      if (r.remaining === 0) throw new GobError('end of stream: no more values');
+      const len = r.length('a message');
       if (len === 0) throw new GobError('empty message');
-      const m = new GobReader(this.r.bytes, this.r.pos, this.r.pos + len);
-      this.r.pos += len;
+      const start = r.pos;
+      m.pos = start;
+      m.end = start + len;
+      r.pos += len;
       const id = m.int();
       if (id < 0) {
-        this.define(-id, m);
+        this.state = this.state.define(-id, m, start);
       } else {
-        return this.value(type, id, m) as Infer<T>;
+        return this.value(type, id, m, cache) as Infer<T>;
       }
     }
   }
 
-  private define(id: number, m: GobReader): void {
-    if (id <= LAST_RESERVED_ID) throw new GobError(`type id ${id} is reserved`);
-    if (this.defs.has(id)) throw new GobError(`duplicate type received: id ${id}`);
-    const def = decodeWireType(m, id);
-    if (m.remaining !== 0) throw new GobError(`extra data after type definition ${id}`);
-    this.defs.set(id, def);
-  }
-
-  private value(type: GobType, id: number, m: GobReader): unknown {
-    if (id === 0 || id === BuiltinId.interface || (id > BuiltinId.interface && !this.defs.has(id))) {
+  private value(type: GobType, id: number, m: GobReader, cache: GobValueCache | undefined): unknown {
+    const defs = this.state.defs;
+    if (id === 0 || id === BuiltinId.interface || (id > BuiltinId.interface && !defs.has(id))) {
       throw new GobError(`value of unknown type id ${id}`);
     }
-    const fn = this.binder.bind(type, id);
-    if (!this.binder.isStruct(id) && m.uint() !== 0) {
+    const b = this.state.binder.bind(type, id);
+    if (this.ids === undefined) this.bound.add(b);
+    else pinBinding(b, this.ids.table, this.ids.pinned);
+    const start = m.pos;
+    let h = 0;
+    if (cache !== undefined) {
+      this.view ??= viewOf(m.bytes);
+      h = cache.hash(b, this.view, start, m.end);
+      const hit = cache.find(b, h, this.view, start, m.end);
+      if (hit !== undefined) {
+        m.pos = m.end;
+        return hit.value;
+      }
+    }
+    if (!b.isStruct && m.uint() !== 0) {
       throw new GobError('corrupted data: non-zero delta for singleton');
     }
-    const v = fn(m, 0);
+    const v = b.fn(m, 0);
     if (m.remaining !== 0) throw new GobError(`extra data after a value of type id ${id}`);
+    cache?.keep(b, h, m.bytes, start, m.end, v);
     return v;
   }
 }

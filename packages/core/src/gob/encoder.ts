@@ -8,123 +8,18 @@
  * is `uint(field number − previous field number) ‖ value` and a 0 ends it; zero numbers, bools,
  * strings, empty slices, nil maps and nil pointers are omitted, while structs and arrays always go.
  */
-import { GobError } from './errors.js';
 import type { GobType, Infer } from './schema.js';
-import { goTypeString } from './schema.js';
-import { baseType, builtinId, GobTypeIds, typeKey } from './type-ids.js';
-import { isGobNilMap } from './values.js';
-import { fitsInt64, fitsUint64, GobWriter } from './varint.js';
-import { encodeWireType } from './wire-types.js';
+import { TypedefState, sendTypes } from './typedef-cache.js';
+import { baseType, builtinId, type GobTypeIds } from './type-ids.js';
+import { bad, writerFor } from './value-writers.js';
+import { copyOf, GobWriter } from './varint.js';
 
 /** Options of {@link GobEncoder} and {@link encodeGob}. */
 export interface GobEncodeOptions {
   /** Type id table to number types with (default: a fresh one, as in a fresh Go process). */
   readonly typeIds?: GobTypeIds;
-}
-
-function bad(type: GobType, value: unknown, why = 'not a valid value'): GobError {
-  const shown = typeof value === 'bigint' ? `${value}n` : String(value);
-  return new GobError(`cannot encode ${shown} as ${goTypeString(type)}: ${why}`);
-}
-
-function isOmitted(type: GobType, v: unknown): boolean {
-  switch (type.kind) {
-    case 'bool':
-      return v === false;
-    case 'int':
-    case 'uint':
-      return v === 0;
-    case 'int64':
-    case 'uint64':
-      return v === 0n;
-    case 'string':
-      return v === '';
-    case 'bytes':
-    case 'slice':
-      return (v as { length?: unknown })?.length === 0;
-    case 'map':
-      return v instanceof Map && isGobNilMap(v);
-    case 'ptr':
-      return v === undefined;
-    default:
-      return false;
-  }
-}
-
-function writeValue(w: GobWriter, type: GobType, v: unknown): void {
-  switch (type.kind) {
-    case 'bool':
-      if (typeof v !== 'boolean') throw bad(type, v);
-      w.uint(v ? 1 : 0);
-      return;
-    case 'int':
-      if (!Number.isSafeInteger(v)) throw bad(type, v, 'not a safe integer');
-      w.int(v as number);
-      return;
-    case 'uint':
-      if (!Number.isSafeInteger(v) || (v as number) < 0)
-        throw bad(type, v, 'not a non-negative safe integer');
-      w.uint(v as number);
-      return;
-    case 'int64':
-      if (typeof v !== 'bigint' || !fitsInt64(v)) throw bad(type, v, 'not an int64 bigint');
-      w.int64(v);
-      return;
-    case 'uint64':
-      if (typeof v !== 'bigint' || !fitsUint64(v)) throw bad(type, v, 'not a uint64 bigint');
-      w.uint64(v);
-      return;
-    case 'string':
-      if (typeof v !== 'string') throw bad(type, v);
-      w.string(v);
-      return;
-    case 'bytes':
-      if (!(v instanceof Uint8Array)) throw bad(type, v, 'not a Uint8Array');
-      w.bytes(v);
-      return;
-    case 'struct':
-      writeStruct(w, type, v);
-      return;
-    case 'slice':
-    case 'array':
-      if (!Array.isArray(v)) throw bad(type, v, 'not an array');
-      if (type.kind === 'array' && v.length !== type.len)
-        throw bad(type, v, `length ${v.length} ≠ ${type.len}`);
-      w.uint(v.length);
-      for (const e of v) writeValue(w, type.elem, e);
-      return;
-    case 'map':
-      if (!(v instanceof Map)) throw bad(type, v, 'not a Map');
-      w.uint(v.size);
-      for (const [k, e] of v) {
-        writeValue(w, type.key, k);
-        writeValue(w, type.elem, e);
-      }
-      return;
-    case 'ptr':
-      // Only a struct field may be nil; gob has no way to send a nil element or top-level value.
-      if (v === undefined) throw bad(type, v, 'nil pointer outside a struct field');
-      writeValue(w, type.elem, v);
-      return;
-  }
-}
-
-function writeStruct(w: GobWriter, type: GobType & { kind: 'struct' }, v: unknown): void {
-  if (typeof v !== 'object' || v === null) throw bad(type, v, 'not an object');
-  const obj = v as Record<string, unknown>;
-  let last = -1;
-  let index = 0;
-  for (const [name, ft] of Object.entries(type.fields)) {
-    const fv = obj[name];
-    if (fv === undefined && ft.kind !== 'ptr') throw bad(type, v, `field ${name} is missing`);
-    if (!isOmitted(ft, fv)) {
-      w.uint(index - last);
-      writeValue(w, ft, fv);
-      last = index;
-    }
-    index++;
-  }
-  w.uint(0);
+  /** Bytes to reserve for the stream up front, when the caller can tell (it still grows as needed). */
+  readonly sizeHint?: number;
 }
 
 /**
@@ -132,14 +27,32 @@ function writeStruct(w: GobWriter, type: GobType & { kind: 'struct' }, v: unknow
  * `new GobEncoder().encode(t1, v1).encode(t2, v2).finish()`.
  */
 export class GobEncoder {
-  private readonly out = new GobWriter();
-  private readonly msg = new GobWriter();
-  private readonly sent = new Set<string>();
-  /** The id table this encoder numbers types with. */
-  readonly typeIds: GobTypeIds;
+  private readonly out: GobWriter;
+  /**
+   * While the encoder numbers types from a fresh table that nobody else has seen, its place in the
+   * shared cache of definitions (typedef-cache.ts); undefined once it keeps a table of its own.
+   */
+  private state: TypedefState | undefined;
+  private ids: GobTypeIds | undefined;
+  private sent: Set<string> | undefined;
 
   constructor(options: GobEncodeOptions = {}) {
-    this.typeIds = options.typeIds ?? new GobTypeIds();
+    this.out = new GobWriter(options.sizeHint);
+    if (options.typeIds !== undefined) this.ownTable(options.typeIds, new Set());
+    else this.state = TypedefState.initial();
+  }
+
+  /** The id table this encoder numbers types with. */
+  get typeIds(): GobTypeIds {
+    // The caller may change the table, so from now on it is this encoder's own.
+    if (this.state !== undefined) this.ownTable(this.state.ids.clone(), new Set(this.state.sent));
+    return this.ids!;
+  }
+
+  private ownTable(ids: GobTypeIds, sent: Set<string>): void {
+    this.ids = ids;
+    this.sent = sent;
+    this.state = undefined;
   }
 
   /** Appends `value` of schema `type` (with any type definitions it needs). Returns this encoder. */
@@ -148,71 +61,83 @@ export class GobEncoder {
     return this;
   }
 
+  /**
+   * Appends a value of schema `type` given as its body, made by {@link encodeGobBody} for a schema
+   * with the same Go type (definitions are sent as needed). The bytes are the same as `encode` of the
+   * value would write. Returns this encoder.
+   */
+  encodeBody(type: GobType, body: Uint8Array): this {
+    const out = this.out;
+    const id = this.typeIdFor(baseType(type));
+    const start = out.beginMessage();
+    out.int(id);
+    out.raw(body);
+    out.endMessage(start);
+    return this;
+  }
+
   private encodeValue(type: GobType, v: unknown): void {
-    const base = baseType(type);
-    let id = builtinId(base);
-    if (id === undefined) {
-      id = this.typeIds.register(base);
-      this.sendType(base);
+    const out = this.out;
+    const id = this.typeIdFor(baseType(type));
+    const start = out.beginMessage();
+    try {
+      out.int(id);
+      writeBody(out, type, v);
+    } catch (e) {
+      // A value that cannot be encoded leaves no partial message behind (its definitions stay sent).
+      out.truncate(start);
+      throw e;
     }
-    const msg = this.startMessage();
-    msg.int(id);
-    if (base.kind === 'struct') {
-      writeStruct(msg, base, type.kind === 'ptr' ? this.deref(type, v) : v);
-    } else {
-      msg.uint(0);
-      writeValue(msg, type, v);
+    out.endMessage(start);
+  }
+
+  private typeIdFor(base: GobType): number {
+    return builtinId(base) ?? this.defineTypes(base);
+  }
+
+  /** Sends whatever definitions composite type `base` needs first; returns its id. */
+  private defineTypes(base: GobType): number {
+    if (this.state !== undefined) {
+      const step = this.state.step(base);
+      if (step !== undefined) {
+        this.out.raw(step.defs);
+        this.state = step.next;
+        return step.id;
+      }
+      this.ownTable(this.state.ids.clone(), new Set(this.state.sent));
     }
-    this.endMessage();
+    const id = this.ids!.register(base);
+    sendTypes(this.out, this.ids!, this.sent!, base);
+    return id;
   }
 
   /** The bytes of the stream so far (a copy). */
   finish(): Uint8Array {
-    return this.out.view().slice();
+    return copyOf(this.out.view());
   }
+}
 
-  private deref(type: GobType, value: unknown): unknown {
-    if (value === undefined) throw bad(type, value, 'nil pointer at top level');
-    return value;
+/** Writes what follows the type id in a value message: a struct's fields, or 0 then any other value. */
+function writeBody(w: GobWriter, type: GobType, v: unknown): void {
+  if (type.kind === 'ptr' && type.elem.kind === 'struct') {
+    if (v === undefined) throw bad(type, v, 'nil pointer at top level');
+    writerFor(type.elem)(w, v);
+  } else if (type.kind === 'struct') {
+    writerFor(type)(w, v);
+  } else {
+    w.uint(0);
+    writerFor(type)(w, v);
   }
+}
 
-  private startMessage(): GobWriter {
-    this.msg.reset();
-    return this.msg;
-  }
-
-  private endMessage(): void {
-    const body = this.msg.view();
-    this.out.uint(body.length);
-    this.out.raw(body);
-  }
-
-  private sendType(type: GobType): void {
-    const b = baseType(type);
-    if (builtinId(b) !== undefined) return;
-    const key = typeKey(b);
-    if (this.sent.has(key)) return;
-    this.typeIds.register(b);
-    this.sent.add(key);
-    const def = this.typeIds.definition(b);
-    const msg = this.startMessage();
-    msg.int(-def.id);
-    encodeWireType(msg, def);
-    this.endMessage();
-    switch (b.kind) {
-      case 'struct':
-        for (const ft of Object.values(b.fields)) this.sendType(ft);
-        break;
-      case 'slice':
-      case 'array':
-        this.sendType(b.elem);
-        break;
-      case 'map':
-        this.sendType(b.key);
-        this.sendType(b.elem);
-        break;
-    }
-  }
+/**
+ * The body of a value message for `value` (everything after the type id). It does not depend on type
+ * ids, so it can be kept and sent again on other streams with {@link GobEncoder.encodeBody}.
+ */
+export function encodeGobBody<T extends GobType>(type: T, value: Infer<T>): Uint8Array {
+  const w = new GobWriter();
+  writeBody(w, type, value);
+  return copyOf(w.view());
 }
 
 /** What a fresh Go `gob.Encoder` (in a fresh process, unless `typeIds` says otherwise) writes for one value. */

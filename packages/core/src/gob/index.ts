@@ -20,8 +20,9 @@ export type {
   GobPtrType,
 } from './schema.js';
 export { GobError, MAX_GOB_DEPTH } from './errors.js';
-export { GobEncoder, encodeGob, type GobEncodeOptions } from './encoder.js';
+export { GobEncoder, encodeGob, encodeGobBody, type GobEncodeOptions } from './encoder.js';
 export { GobDecoder, decodeGob } from './decoder.js';
+export { GobValueCache } from './value-cache.js';
 export { GobTypeIds } from './type-ids.js';
 export { gobNilMap, isGobNilMap, zeroValue } from './values.js';
 export type { WireType, WireField } from './wire-types.js';

@@ -105,6 +105,13 @@ export class GobTypeIds {
     this.last = lastUsedId;
   }
 
+  /** A copy of this table: later changes to either do not show in the other. */
+  clone(): GobTypeIds {
+    const copy = new GobTypeIds(this.last);
+    for (const [key, entry] of this.entries) copy.entries.set(key, entry);
+    return copy;
+  }
+
   /** The id of a schema: builtin for basic types; undefined for a composite one not yet numbered. */
   get(type: GobType): number | undefined {
     const b = baseType(type);

@@ -14,10 +14,53 @@ const utf8Encoder = new TextEncoder();
 // Go strings are arbitrary bytes; invalid UTF-8 is replaced rather than rejected, as Go accepts it.
 const utf8Decoder = new TextDecoder('utf-8');
 
+const U64_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 2 ** 32;
+
+/** Below this size a zeroed buffer costs about as much as an uninitialised one. */
+const LARGE_BUFFER = 16384;
+
+/**
+ * A buffer of `n` bytes whose contents are unspecified: for callers that write every byte before
+ * anything reads it. Zero-filling large buffers costs more than encoding into them, and Node can
+ * skip it (elsewhere this is a plain zeroed array).
+ */
+export function uninitialised(n: number): Uint8Array {
+  if (n >= LARGE_BUFFER && typeof Buffer !== 'undefined') {
+    return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+  }
+  return new Uint8Array(n);
+}
+
+/** A copy of `bytes` (as `slice()` gives, without zero-filling first). */
+export function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = uninitialised(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** Bytes needed for the big-endian form of a positive safe integer. */
+function byteCount(v: number): number {
+  if (v < 0x100) return 1;
+  if (v < 0x10000) return 2;
+  if (v < 0x1000000) return 3;
+  if (v < TWO_32) return 4;
+  let n = 4;
+  for (let x = Math.floor(v / TWO_32); x >= 1; x = Math.floor(x / 256)) n++;
+  return n;
+}
+
 /** Growable output buffer with gob's primitive encodings. */
 export class GobWriter {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   private len = 0;
+
+  /** @param capacity bytes to reserve up front (a hint: clamped to [16, 64 MiB]; the buffer grows as needed) */
+  constructor(capacity = 256) {
+    const n = Number.isFinite(capacity) ? Math.min(Math.max(16, Math.ceil(capacity)), 1 << 26) : 256;
+    // Only bytes below `len` are ever read or handed out, so the buffer need not be zeroed.
+    this.buf = uninitialised(n);
+  }
 
   /** Bytes written so far (a view; copy before writing more if it must be kept). */
   view(): Uint8Array {
@@ -26,6 +69,11 @@ export class GobWriter {
 
   get length(): number {
     return this.len;
+  }
+
+  /** Drops everything written after the first `length` bytes. */
+  truncate(length: number): void {
+    if (length < this.len) this.len = length;
   }
 
   /** Empties the buffer, keeping its memory. */
@@ -37,13 +85,13 @@ export class GobWriter {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
+    const next = uninitialised(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
 
   byte(b: number): void {
-    this.reserve(1);
+    if (this.len >= this.buf.length) this.reserve(1);
     this.buf[this.len++] = b;
   }
 
@@ -53,40 +101,84 @@ export class GobWriter {
     this.len += bytes.length;
   }
 
+  /**
+   * Starts a message (`uint(length) ‖ body`): returns where it starts. One byte is set aside for the
+   * length, the common case; {@link endMessage} moves the body along when the length needs more.
+   */
+  beginMessage(): number {
+    const start = this.len;
+    this.byte(0);
+    return start;
+  }
+
+  /** Ends the message begun at `start` by writing its length before the body. */
+  endMessage(start: number): void {
+    const bodyStart = start + 1;
+    const size = this.len - bodyStart;
+    if (size < 128) {
+      this.buf[start] = size;
+      return;
+    }
+    const n = byteCount(size);
+    this.reserve(n);
+    this.buf.copyWithin(bodyStart + n, bodyStart, this.len);
+    this.len += n;
+    this.putUint(start, size, n);
+  }
+
+  /** Writes `v` (needing `n` bytes) as gob's long unsigned form at `at`. */
+  private putUint(at: number, v: number, n: number): void {
+    const buf = this.buf;
+    buf[at] = 256 - n;
+    let x = v;
+    for (let i = n; i >= 1; i--) {
+      buf[at + i] = x % 256;
+      x = Math.floor(x / 256);
+    }
+  }
+
   /** An unsigned integer given as a non-negative safe integer. */
   uint(v: number): void {
     if (v < 128) {
-      this.byte(v);
+      if (this.len >= this.buf.length) this.reserve(1);
+      this.buf[this.len++] = v;
       return;
     }
-    let n = 0;
-    for (let x = v; x >= 1; x = Math.floor(x / 256)) n++;
+    const n = byteCount(v);
     this.reserve(n + 1);
-    this.buf[this.len] = 256 - n;
-    let x = v;
-    for (let i = n; i >= 1; i--) {
-      this.buf[this.len + i] = x % 256;
-      x = Math.floor(x / 256);
-    }
+    this.putUint(this.len, v, n);
     this.len += n + 1;
   }
 
   /** An unsigned 64-bit integer. */
   uint64(v: bigint): void {
-    if (v <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    if (v <= U64_SAFE) {
       this.uint(Number(v));
       return;
     }
-    const bytes: number[] = [];
-    for (let x = v; x > 0n; x >>= 8n) bytes.unshift(Number(x & 0xffn));
-    this.byte(256 - bytes.length);
-    this.raw(Uint8Array.from(bytes));
+    // Above 2^53: split into 32-bit halves (the high one is at least 2^21, so 7 or 8 bytes in all).
+    const hi = Number(v >> 32n);
+    const lo = Number(v & 0xffffffffn);
+    const n = 4 + byteCount(hi);
+    this.reserve(n + 1);
+    const buf = this.buf;
+    let at = this.len;
+    buf[at++] = 256 - n;
+    for (let shift = (n - 5) * 8; shift >= 0; shift -= 8) buf[at++] = (hi / 2 ** shift) & 0xff;
+    buf[at++] = lo >>> 24;
+    buf[at++] = (lo >>> 16) & 0xff;
+    buf[at++] = (lo >>> 8) & 0xff;
+    buf[at++] = lo & 0xff;
+    this.len = at;
   }
 
   /** A signed integer given as a safe integer. */
   int(v: number): void {
     // 2|v|+1 stays exact below 2^52; beyond that, use the bigint path.
-    if (Math.abs(v) < 2 ** 52) this.uint(v < 0 ? -2 * v - 1 : 2 * v);
+    if (v >= 0) {
+      if (v < 2 ** 52) this.uint(2 * v);
+      else this.int64(BigInt(v));
+    } else if (v > -(2 ** 52)) this.uint(-2 * v - 1);
     else this.int64(BigInt(v));
   }
 
@@ -101,12 +193,24 @@ export class GobWriter {
   }
 
   string(s: string): void {
-    // Fast path for short ASCII strings (names, addresses): no intermediate buffer.
-    if (s.length < 128 && /^[\x00-\x7f]*$/.test(s)) {
-      this.reserve(s.length + 1);
-      this.buf[this.len++] = s.length;
-      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
-      return;
+    // Fast path for short ASCII strings (names, addresses): copied char by char, no intermediate
+    // buffer; the first non-ASCII char abandons it for the UTF-8 encoder.
+    const n = s.length;
+    if (n < 128) {
+      this.reserve(n + 1);
+      const buf = this.buf;
+      const start = this.len;
+      buf[start] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + 1 + i] = c;
+      }
+      if (i === n) {
+        this.len = start + 1 + n;
+        return;
+      }
     }
     this.bytes(utf8Encoder.encode(s));
   }
@@ -142,7 +246,8 @@ export class GobReader {
 
   /** An unsigned integer that must be a safe JS integer (lengths, counts, deltas, ids). */
   uint(): number {
-    const first = this.byte();
+    if (this.pos >= this.end) throw new GobError('truncated data: unexpected end of message');
+    const first = this.bytes[this.pos++]!;
     if (first < 128) return first;
     const n = this.count(first);
     let v = 0;
@@ -156,20 +261,46 @@ export class GobReader {
     const first = this.byte();
     if (first < 128) return BigInt(first);
     const n = this.count(first);
-    let hi = 0;
-    let lo = 0;
-    for (let i = 0; i < n; i++) {
-      hi = hi * 256 + Math.floor(lo / 2 ** 24);
-      lo = (lo % 2 ** 24) * 256 + this.bytes[this.pos++]!;
+    const bytes = this.bytes;
+    if (n <= 6) {
+      // Below 2^48: exact as a number.
+      let v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + bytes[this.pos++]!;
+      return BigInt(v);
     }
+    // 7 or 8 bytes: the last four make the low 32 bits, the rest the high ones.
+    let hi = 0;
+    for (let i = 4; i < n; i++) hi = hi * 256 + bytes[this.pos++]!;
+    const p = this.pos;
+    const lo = bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!);
+    this.pos = p + 4;
     return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Whether the next unsigned integer (of any size, as Go reads a bool) is non-zero. */
+  nonZeroUint(): boolean {
+    const first = this.byte();
+    if (first < 128) return first !== 0;
+    const n = this.count(first);
+    let nonZero = false;
+    for (let i = 0; i < n; i++) if (this.bytes[this.pos++] !== 0) nonZero = true;
+    return nonZero;
   }
 
   /** A signed integer that must be a safe JS integer. */
   int(): number {
+    const start = this.pos;
+    if (start < this.end) {
+      const first = this.bytes[start]!;
+      // Up to 6 bytes (below 2^48) the zig-zag form is exact as a number.
+      if (first < 128 || first >= 250) {
+        const u = this.uint();
+        return u % 2 === 1 ? -(u - 1) / 2 - 1 : u / 2;
+      }
+    }
     const u = this.uint64();
     const v = u & 1n ? ~(u >> 1n) : u >> 1n;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+    if (v > U64_SAFE || v < -U64_SAFE) {
       throw new GobError('integer out of range for a JS number');
     }
     return Number(v);
@@ -196,7 +327,7 @@ export class GobReader {
 
   bytesValue(): Uint8Array {
     const n = this.length('a byte slice');
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    const out = copyOf(this.bytes.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
@@ -205,18 +336,45 @@ export class GobReader {
     const n = this.length('a string');
     const start = this.pos;
     this.pos += n;
-    if (n <= 64) {
-      // Fast path for short ASCII strings, the common case in Weave's gossip.
-      let ascii = true;
-      for (let i = start; i < start + n; i++) if (this.bytes[i]! >= 0x80) ascii = false;
-      if (ascii) {
-        let out = '';
-        for (let i = start; i < start + n; i++) out += String.fromCharCode(this.bytes[i]!);
-        return out;
+    const bytes = this.bytes;
+    if (n <= SHORT_STRING) {
+      // Short ASCII strings (names, addresses) are the common case, and they repeat: hash them while
+      // checking they are ASCII, and reuse the string last made from the same bytes.
+      let h = n;
+      let i = start;
+      for (; i < start + n; i++) {
+        const b = bytes[i]!;
+        if (b >= 0x80) break;
+        h = Math.imul(h ^ b, 0x01000193);
+      }
+      if (i === start + n) {
+        const slot = (h ^ (h >>> 16)) & (RECENT_STRINGS - 1);
+        const known = recentStrings[slot];
+        if (known !== undefined && sameAscii(known, bytes, start, n)) return known;
+        const made = String.fromCharCode.apply(null, bytes.subarray(start, start + n) as never);
+        recentStrings[slot] = made;
+        return made;
       }
     }
-    return utf8Decoder.decode(this.bytes.subarray(start, start + n));
+    return utf8Decoder.decode(bytes.subarray(start, start + n));
   }
+}
+
+/** Longest string the reader looks up in {@link recentStrings}. */
+const SHORT_STRING = 64;
+/** Slots in {@link recentStrings} (a power of two). */
+const RECENT_STRINGS = 1024;
+/**
+ * Short ASCII strings recently decoded, one per slot by a hash of their bytes: a fixed-size memo, as
+ * strings are immutable a reused one is indistinguishable from a new one. A collision just replaces.
+ */
+const recentStrings: (string | undefined)[] = new Array(RECENT_STRINGS).fill(undefined);
+
+/** Whether `s` is the ASCII text `bytes[start, start + n)`. */
+function sameAscii(s: string, bytes: Uint8Array, start: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
 }
 
 /** Whether `v` is an integer gob can carry as a signed 64-bit value. */
