@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'ipalloc-range': { type: 'string', default: '10.32.0.0/12' },
     'ipalloc-default-subnet': { type: 'string' },
     'ipalloc-init': { type: 'string', default: 'consensus' },
+    'gossip-interval-ms': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -69,6 +70,7 @@ const router = new Router({
   overlay: new OverlaySwitch([{ name: 'sleeve', overlay: sleeve }], logger ? { logger } : {}),
   localPort: port_,
   peerDiscovery: !values['no-discovery'],
+  ...(values['gossip-interval-ms'] ? { gossipIntervalMs: Number(values['gossip-interval-ms']) } : {}),
   ...(values.password ? { password: values.password } : {}),
   ...(logger ? { logger } : {}),
 });

@@ -19,22 +19,17 @@ import {
   FRAG_TEST_SIZE,
   FRAME_OVERHEAD,
   HEARTBEAT_TIMEOUT_MS,
-  MAX_FRAMES_PER_DATAGRAM,
-  MAX_UDP_PACKET_SIZE,
   PMTU_DISCOVERY_SIZE,
   SLOW_HEARTBEAT_MS,
   SleeveControlTag,
   UDP_OVERHEAD,
 } from './constants.js';
 import { HeartbeatTimeoutError } from './errors.js';
-import { fragmentIpv4 } from './fragment.js';
 import { createSleeveCrypto, type FrameDecryptor, type SleeveCrypto } from './frame-crypto.js';
-import { makeIcmpFragNeeded } from './icmp.js';
-import { ipv4DontFragment, ipv4HeaderLength } from './ipv4.js';
+import { FramePacker } from './frame-packer.js';
 import { PmtuSearch } from './pmtu-search.js';
 import type { SleeveCounters, SleeveForwarderStatus } from './sleeve-diagnostics.js';
 import type { SleeveLogger } from './sleeve-logger.js';
-import type { FrameEncoder } from './sleeve-packet.js';
 import type { MessageTooBig, SleeveSocket } from './sleeve-socket.js';
 import {
   heartbeatConnUID,
@@ -78,17 +73,9 @@ export interface ForwarderHost {
 
 type TimerName = 'heartbeat' | 'heartbeatTimeout' | 'fragTest' | 'mtuTest';
 
-const NON_DF_LIMIT = MAX_UDP_PACKET_SIZE - UDP_OVERHEAD;
 const EMPTY = new Uint8Array(0);
 let fragTestFrame: Uint8Array | undefined;
 let pmtuDiscoveryFrame: Uint8Array | undefined;
-
-/** One path's encoder and the datagrams sealed but not yet sent. */
-interface OutPath {
-  readonly df: boolean;
-  readonly encoder: FrameEncoder;
-  sealed: Uint8Array[][];
-}
 
 /** The sleeve connection to one peer. Created by `SleeveOverlay.prepareConnection`. */
 export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> implements DatapathConnection {
@@ -98,8 +85,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
   /** Decrypts datagrams from the remote (used by the overlay's receive path). */
   readonly decryptor: FrameDecryptor;
   private readonly crypto: SleeveCrypto;
-  private readonly outDF: OutPath;
-  private readonly outNonDF: OutPath;
+  private readonly packer: FramePacker;
   private readonly heartbeatFrame: Uint8Array;
   private readonly connUID: bigint;
   private readonly overheadDF: number;
@@ -134,8 +120,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     this.connUID = BigInt.asUintN(64, params.connUID);
     this.crypto = createSleeveCrypto(host.localName, params.sessionKey, params.outbound);
     this.decryptor = this.crypto.decryptor;
-    this.outDF = { df: true, encoder: this.crypto.encoderDF, sealed: [] };
-    this.outNonDF = { df: false, encoder: this.crypto.encoder, sealed: [] };
+    this.packer = new FramePacker(this.crypto, host.counters, (message) => this.log(message));
     this.overheadDF =
       UDP_OVERHEAD + this.crypto.encoderDF.packetOverhead + FRAME_OVERHEAD + ETHERNET_OVERHEAD;
     this.heartbeatFrame = makeHeartbeatFrame(this.connUID);
@@ -180,44 +165,15 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
       this.log('Cannot forward frame yet - awaiting contact');
       return true;
     }
-    const broadcast = options?.broadcast ?? false;
     const srcName = this.host.nameBytes(key.srcPeer);
     const dstName = this.host.nameBytes(key.dstPeer);
-    const mtu = this.currentMtu;
-    const replies: OverlayFrame[] = [];
-    for (const frame of frames) {
-      const ipHeader = ipv4HeaderLength(frame);
-      const fits = frame.length <= mtu + ETHERNET_OVERHEAD;
-      if (ipHeader > 0 && ipv4DontFragment(frame)) {
-        if (fits) {
-          this.append(this.outDF, srcName, dstName, frame);
-        } else if (broadcast) {
-          this.host.counters.droppedTooBig++;
-          this.log(`dropping too big DF broadcast frame (${ipv4Addresses(frame)}): MTU=${mtu}`);
-        } else {
-          const reply = makeIcmpFragNeeded(frame, mtu);
-          if (reply) {
-            this.host.counters.icmpFragNeeded++;
-            replies.push({ src: key.dstPeer, dst: key.srcPeer, frame: reply });
-          }
-        }
-      } else if (this.stackFrag || ipHeader === 0) {
-        this.append(this.outNonDF, srcName, dstName, frame);
-      } else if (fits) {
-        this.append(this.outDF, srcName, dstName, frame);
-      } else {
-        const pieces = fragmentIpv4(frame, mtu);
-        if (!pieces) {
-          this.host.counters.droppedTooBig++;
-          this.log(`cannot fragment frame of ${frame.length} bytes for MTU ${mtu}`);
-          continue;
-        }
-        this.host.counters.fragmented++;
-        for (const piece of pieces) this.append(this.outDF, srcName, dstName, piece);
-      }
-    }
-    this.flush(this.outNonDF);
-    this.flush(this.outDF);
+    const replies = this.packer.pack(key, srcName, dstName, frames, {
+      mtu: this.currentMtu,
+      maxPayload: this.maxPayload,
+      stackFrag: this.stackFrag,
+      broadcast: options?.broadcast ?? false,
+    });
+    this.packer.flush((datagrams, df) => this.transmit(datagrams, df));
     // After the flush, so a consumer that forwards again starts from empty encoders.
     if (replies.length > 0) this.host.deliverLocal(replies);
     return true;
@@ -333,33 +289,6 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     }
   }
 
-  // Packs one frame, sealing the datagram in progress first if the frame would not fit in it.
-  private append(path: OutPath, src: Uint8Array, dst: Uint8Array, frame: Uint8Array): void {
-    const encoder = path.encoder;
-    if (
-      encoder.frameCount > 0 &&
-      (encoder.frameCount >= MAX_FRAMES_PER_DATAGRAM || !encoder.fits(frame.length, this.maxPayload))
-    ) {
-      path.sealed.push([encoder.seal()]);
-    }
-    const limit = path.df ? this.maxPayload : NON_DF_LIMIT;
-    if (encoder.frameCount === 0 && !encoder.fits(frame.length, limit)) {
-      this.host.counters.droppedTooBig++;
-      this.log(`Dropping too big frame during forwarding: frame len ${frame.length}, limit ${limit}`);
-      return;
-    }
-    encoder.append(src, dst, frame);
-    this.host.counters.framesSent++;
-  }
-
-  private flush(path: OutPath): void {
-    if (path.encoder.frameCount > 0) path.sealed.push([path.encoder.seal()]);
-    if (path.sealed.length === 0) return;
-    const datagrams = path.sealed;
-    path.sealed = [];
-    this.transmit(datagrams, path.df);
-  }
-
   private sendSpecial(df: boolean, frame: Uint8Array): void {
     if (!this.remoteAddr) return;
     const encoder = df ? this.crypto.encoderDF : this.crypto.encoder;
@@ -443,9 +372,4 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
 /** `host:port` as logs show it. */
 export function endpointString(endpoint: Endpoint): string {
   return `${endpoint.host}:${endpoint.port}`;
-}
-
-function ipv4Addresses(frame: Uint8Array): string {
-  const ip = (offset: number) => Array.from(frame.subarray(offset, offset + 4)).join('.');
-  return `${ip(ETHERNET_OVERHEAD + 12)} -> ${ip(ETHERNET_OVERHEAD + 16)}`;
 }

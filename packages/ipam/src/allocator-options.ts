@@ -1,0 +1,64 @@
+import type { Clock, Gossiper, Logger, PeerName, Random } from '@weave-ts/core';
+import { type CIDR, formatCIDR, parseSubnet } from './address.js';
+import type { InitMode } from './init-mode.js';
+import type { Store } from './store.js';
+
+/** Pending work is retried, and a stalled election re-proposed, this often. */
+export const TICK_INTERVAL_MS = 5_000;
+/** A container reported dead keeps its addresses this long (it may be restarting). */
+export const CONTAINER_DIED_TIMEOUT_MS = 30_000;
+
+/** How an {@link Allocator} is built. */
+export interface AllocatorOptions {
+  readonly ourName: PeerName;
+  /** Our router's UID: a restarted peer is a new Paxos node. */
+  readonly ourUid: bigint;
+  /** Our nickname, gossiped so others can show it (and `rmpeer` it). */
+  readonly nickname?: string;
+  /** The allocation range (`--ipalloc-range`), e.g. `10.32.0.0/12`. */
+  readonly range: CIDR | string;
+  /** Where allocations without a subnet go (`--ipalloc-default-subnet`); default the whole range. */
+  readonly defaultSubnet?: CIDR | string;
+  /** How the ring is formed; default deferred consensus. */
+  readonly mode?: InitMode;
+  /** Where to register channel `IPallocation` (a `Router`). */
+  readonly gossiper: Gossiper;
+  /** Whether a peer is in the topology now (`Router.hasPeer`). */
+  readonly isKnownPeer: (name: PeerName) => boolean;
+  /** Votes needed to agree on the ring, asked when an election starts; default 1. */
+  readonly quorum?: () => number;
+  /** Persistence; default in memory only. */
+  readonly store?: Store;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly logger?: Logger;
+}
+
+/** Options of {@link Allocator.allocate}. */
+export interface AllocateOptions {
+  /** Subnet to allocate in (zero host bits); default the default subnet. */
+  readonly subnet?: CIDR | string;
+  /** False for non-container holders (e.g. `weave:expose`); default true. */
+  readonly isContainer?: boolean;
+  /** Aborting cancels the request if it is still waiting. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Allocator.claim}. */
+export interface ClaimOptions {
+  readonly isContainer?: boolean;
+  /** Succeed at once if the owner is not known yet and keep trying in the background. */
+  readonly noErrorOnUnknown?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Events, emitted after the change. */
+export interface AllocatorEvents {
+  /** Our copy of the ring changed (merge, donation received, takeover, creation). */
+  ringUpdated: [];
+}
+
+/** Parses a subnet given as text or as a CIDR (host bits must be zero). */
+export function toSubnet(value: CIDR | string): CIDR {
+  return parseSubnet(typeof value === 'string' ? value : formatCIDR(value));
+}
