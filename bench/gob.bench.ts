@@ -1,27 +1,9 @@
 // gob codec throughput on a 100-peer topology payload: per peer a peerSummary and a
 // []connectionSummary of 3–5 entries, written by one encoder (as Weave's topology gossip is).
 // Baseline measured in the same run: JSON.stringify/parse of the same values.
-import { GobDecoder, GobEncoder, GobValueCache, type Infer, t } from '../packages/core/src/index.js';
-
-const peerSummary = t.struct(
-  'peerSummary',
-  {
-    NameByte: t.bytes,
-    NickName: t.string,
-    UID: t.uint64,
-    Version: t.uint64,
-    ShortID: t.uint,
-    HasShortID: t.bool,
-  },
-  { pkg: 'mesh' },
-);
-const connections = t.slice(
-  t.struct(
-    'connectionSummary',
-    { NameByte: t.bytes, RemoteTCPAddr: t.string, Outbound: t.bool, Established: t.bool },
-    { pkg: 'mesh' },
-  ),
-);
+import { GobDecoder, GobEncoder, GobValueCache, type Infer } from '../packages/core/src/index.js';
+// The schemas of the gob tests (mesh's peerSummary / []connectionSummary, as the captures spell them).
+import { connections, peerSummary } from '../packages/core/test/gob/schemas.js';
 
 const name = (i: number) => Uint8Array.from([0x0a, 0, 0, 0, (i >> 8) & 0xff, i & 0xff]);
 const peers: [Infer<typeof peerSummary>, Infer<typeof connections>][] = Array.from(

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type HandshakeResult, performHandshake } from '@weave-ts/core';
-import { createStreamPair } from '@weave-ts/core/testing';
-import { ManualClock, enc, flush, peerFeatures, remoteParts, seededRandom } from './handshake-helpers.js';
+import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
+import { enc, flush, peerFeatures, remoteParts, seededRandom } from './handshake-helpers.js';
 
 /** The correct remote stream cut into named segments, so mutations can aim at each stage. */
 function segments(password: Uint8Array | undefined, extra: Uint8Array[]): Uint8Array[] {
@@ -51,7 +51,7 @@ function mutate(segs: Uint8Array[], mutations: Mutation[]): Uint8Array {
 /** Feeds `bytes` in the given chunk sizes; then closes the remote or lets the clock run out. */
 async function drive(bytes: Uint8Array, chunkSizes: number[], closeAfter: boolean, password?: Uint8Array) {
   const [local, raw] = createStreamPair();
-  const clock = new ManualClock();
+  const clock = new VirtualClock(0);
   const closes: (Error | undefined)[] = [];
   local.on('close', (e) => closes.push(e));
   let settled: { result?: HandshakeResult; error?: unknown } | undefined;
@@ -90,7 +90,7 @@ async function drive(bytes: Uint8Array, chunkSizes: number[], closeAfter: boolea
     await flush();
     for (const e of closes) if (e !== undefined) expect(e).toBeInstanceOf(Error);
   }
-  expect(clock.pending).toBe(0);
+  expect(clock.pendingTimers).toBe(0);
   return settled!;
 }
 

@@ -1,8 +1,6 @@
-// Shared fixtures of the handshake tests: a manual clock, deterministic keys, a hand-built remote.
+// Shared fixtures of the handshake tests: deterministic keys, a hand-built remote.
 import {
-  type Clock,
   type Random,
-  type TimerHandle,
   encodeCryptoIntro,
   encodeFeatures,
   encodeProtocolHeader,
@@ -13,40 +11,6 @@ import {
   parsePeerName,
   TcpSealer,
 } from '@weave-ts/core';
-
-/** A clock that only moves when told to. */
-export class ManualClock implements Clock {
-  #now = 0;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.#now + ms, fn });
-    return id as unknown as TimerHandle;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.#timers.delete(handle as unknown as number);
-  }
-  /** Pending timers. */
-  get pending(): number {
-    return this.#timers.size;
-  }
-  /** Moves time forward, running timers that fall due, in order. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.#now = due[1].at;
-      due[1].fn();
-    }
-    this.#now = end;
-  }
-}
 
 /** Lets every queued microtask and one macrotask turn run. */
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

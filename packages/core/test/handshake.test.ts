@@ -20,16 +20,8 @@ import {
   performHandshake,
   systemRandom,
 } from '@weave-ts/core';
-import { createStreamPair } from '@weave-ts/core/testing';
-import {
-  ManualClock,
-  enc,
-  flush,
-  peerFeatures,
-  remoteParts,
-  remoteStream,
-  seededRandom,
-} from './handshake-helpers.js';
+import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
+import { enc, flush, peerFeatures, remoteParts, remoteStream, seededRandom } from './handshake-helpers.js';
 
 interface SideOptions {
   minVersion?: number;
@@ -49,7 +41,7 @@ function watchClose(conn: StreamConnection): { closed: boolean; error: Error | u
 /** Two of our handshakes on either end of one connection (A dials). */
 async function handshakePair(a: SideOptions = {}, b: SideOptions = {}) {
   const [connA, connB] = createStreamPair();
-  const clock = new ManualClock();
+  const clock = new VirtualClock(0);
   const closeA = watchClose(connA);
   const closeB = watchClose(connB);
   const [ra, rb] = await Promise.allSettled([
@@ -86,7 +78,7 @@ function failure(r: PromiseSettledResult<HandshakeResult>): Error {
 /** Our handshake against a hand-driven remote end. */
 function againstRaw(options: { outbound?: boolean; password?: Uint8Array; seed?: number } = {}) {
   const [local, raw] = createStreamPair();
-  const clock = new ManualClock();
+  const clock = new VirtualClock(0);
   const sent: Uint8Array[] = [];
   raw.on('data', (chunk) => sent.push(chunk));
   const closed = watchClose(local);
@@ -314,7 +306,7 @@ describe('handshake against a hand-driven remote', () => {
       'failed to receive remote protocol header: read tcp 10.0.0.1:40000->10.0.0.2:6783: i/o timeout',
     );
     expect(h.closed.error).toBe(h.outcome.error);
-    expect(h.clock.pending).toBe(0);
+    expect(h.clock.pendingTimers).toBe(0);
   });
 
   it('times out a partial header with the bytes received', async () => {
@@ -350,7 +342,7 @@ describe('handshake against a hand-driven remote', () => {
     h.raw.write(remoteStream({}));
     await h.promise;
     expect(h.outcome.result).toBeDefined();
-    expect(h.clock.pending).toBe(0);
+    expect(h.clock.pendingTimers).toBe(0);
   });
 
   it('reports a bad crypto flag', async () => {
@@ -442,7 +434,7 @@ describe('handshake against a hand-driven remote', () => {
     const features = peerFeatures(1, 1n);
     delete features.ConnID;
     await expect(
-      performHandshake(local, { outbound: true, features, clock: new ManualClock(), random: systemRandom }),
+      performHandshake(local, { outbound: true, features, clock: new VirtualClock(0), random: systemRandom }),
     ).rejects.toThrow('field ConnID is missing');
     await flush();
     expect(closed.closed).toBe(true);

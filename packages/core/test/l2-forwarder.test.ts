@@ -14,12 +14,13 @@ import {
   MemoryDatapath,
   MemoryLocalPort,
   MemoryWire,
-  SeededRandom,
   SimNetwork,
   arpFrame,
   ethernetFrame,
   parseFrame,
   pingFrame,
+  simRouterOptions,
+  startAndConverge,
 } from '@weave-ts/core/testing';
 
 const nameOf = (n: number): PeerName => peerNameFromNumber(0x0a0000000000 + n);
@@ -60,16 +61,7 @@ function makeNode(
         },
       ])
     : datapath;
-  const router = new Router({
-    name,
-    nickname: `host${n}`,
-    host: ipOf(n),
-    transport: sim.transport(ipOf(n)),
-    clock: sim.clock,
-    random: new SeededRandom(n),
-    overlay,
-    ...opts,
-  });
+  const router = new Router({ ...simRouterOptions(sim, n, name, ipOf(n), overlay), ...opts });
   const port = new MemoryLocalPort();
   const net = attachNetworkRouter(router, { port });
   return { n, name, router, datapath, port, net };
@@ -86,15 +78,14 @@ async function mesh(
   const nodes = Array.from({ length: count }, (_, i) =>
     makeNode(sim, wire, i + 1, { switch: opts.switch ?? false, peerDiscovery: opts.discovery ?? false }),
   );
-  for (const node of nodes) await node.router.start();
-  for (const [from, to] of links) nodes[from - 1]!.router.connect([ipOf(to)]);
-  await sim.runUntilQuiet({ horizonMs: 5_000 });
-  // A topology update goes to only log2(peers) random neighbours, so the far end of a line may hear
-  // that the middle's connections are established only from a later periodic gossip (every 30 s).
-  const converged = () =>
-    nodes.every((x) => nodes.every((y) => x === y || x.router.routes.unicast(y.name) !== undefined));
-  for (let round = 0; round < 10 && !converged(); round++) await sim.runUntilQuiet({ horizonMs: 30_000 });
-  expect(converged()).toBe(true);
+  expect(
+    await startAndConverge(
+      sim,
+      nodes.map((x) => x.router),
+      links,
+      ipOf,
+    ),
+  ).toBe(true);
   return { sim, wire, nodes };
 }
 

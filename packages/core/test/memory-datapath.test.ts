@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OverlaySwitch, type OverlayConnectionParams, type PeerName } from '@weave-ts/core';
 import {
+  advanceSettled,
   MemoryDatapath,
   MemoryLocalPort,
   MemoryWire,
@@ -12,19 +13,6 @@ import {
 
 const A = '0a:00:00:00:00:01' as PeerName;
 const B = '0a:00:00:00:00:02' as PeerName;
-
-/** Runs due timers and pending microtasks until `ms` of virtual time have passed. */
-async function advance(clock: VirtualClock, ms: number): Promise<void> {
-  const end = clock.now() + ms;
-  for (;;) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const next = clock.nextTimerAt();
-    if (next === undefined || next > end) break;
-    clock.advanceTo(next);
-  }
-  clock.advanceTo(end);
-  await new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 runDatapathCompliance('memory', () => {
   const clock = new VirtualClock();
@@ -40,7 +28,7 @@ runDatapathCompliance('memory', () => {
       datapath: new MemoryDatapath({ wire, clock, localPeer: B }),
       endpoint: { host: '10.0.0.2', port: 6783 },
     },
-    advance: (ms) => advance(clock, ms),
+    advance: (ms) => advanceSettled(clock, ms),
   };
 });
 
@@ -58,7 +46,7 @@ runDatapathCompliance('overlay switch over memory (fastdp, sleeve)', () => {
   return {
     a: { name: A, datapath: make(A), endpoint: { host: '10.0.0.1', port: 6783 } },
     b: { name: B, datapath: make(B), endpoint: { host: '10.0.0.2', port: 6783 } },
-    advance: (ms) => advance(clock, ms),
+    advance: (ms) => advanceSettled(clock, ms),
   };
 });
 
@@ -90,16 +78,16 @@ describe('memory datapath', () => {
   it('establishes through a heartbeat and a control-message ack', async () => {
     const { clock, ca, cb } = pair();
     expect(ca.established).toBe(false);
-    await advance(clock, 49);
+    await advanceSettled(clock, 49);
     expect(ca.established).toBe(false);
-    await advance(clock, 200);
+    await advanceSettled(clock, 200);
     expect(ca.established && cb.established).toBe(true);
     expect(clock.pendingTimers).toBe(0);
   });
 
   it('loses frames across a partition and while unhealthy, and reports health changes', async () => {
     const { clock, wire, da, db, ca } = pair();
-    await advance(clock, 500);
+    await advanceSettled(clock, 500);
     const got: number[] = [];
     db.onFramesReceived((frames) => got.push(...frames.map((f) => parseFrame(f.frame).ipv4!.icmp!.seq)));
     const health: boolean[] = [];
@@ -121,7 +109,7 @@ describe('memory datapath', () => {
     da.forward(key, [ping(3)]);
     ca.setHealthy(true);
     da.forward(key, [ping(4)]);
-    await advance(clock, 10);
+    await advanceSettled(clock, 10);
     expect(got).toEqual([1, 4]);
     expect(health).toEqual([false, true]);
     expect(wire.stats).toEqual({ delivered: 2, dropped: 2 });
@@ -129,7 +117,7 @@ describe('memory datapath', () => {
 
   it('drops frames above the MTU and declines when told to', async () => {
     const { clock, da, db, ca } = pair();
-    await advance(clock, 500);
+    await advanceSettled(clock, 500);
     let count = 0;
     db.onFramesReceived((frames) => (count += frames.length));
     const big = new Uint8Array(1376 + 15);
@@ -137,13 +125,13 @@ describe('memory datapath', () => {
     expect(da.forward({ srcPeer: A, dstPeer: B }, [big, fits])).toBe('forwarded');
     ca.declineForwarding = true;
     expect(da.forward({ srcPeer: A, dstPeer: B }, [fits])).toBe('no-forwarder');
-    await advance(clock, 10);
+    await advanceSettled(clock, 10);
     expect(count).toBe(1);
   });
 
   it('a fatal failure emits error once and unregisters', async () => {
     const { clock, da, ca } = pair();
-    await advance(clock, 500);
+    await advanceSettled(clock, 500);
     const errors: string[] = [];
     ca.on('error', (e) => errors.push(e.message));
     ca.fail(new Error('boom'));

@@ -11,6 +11,7 @@ import {
   peerNameFromNumber,
 } from '@weave-ts/core';
 import {
+  advanceSettled,
   MEMORY_HEARTBEAT_ACK,
   MemoryDatapath,
   MemoryWire,
@@ -22,16 +23,17 @@ import {
 const A = '0a:00:00:00:00:01' as PeerName;
 const B = '0a:00:00:00:00:02' as PeerName;
 
-async function advance(clock: VirtualClock, ms: number): Promise<void> {
-  const end = clock.now() + ms;
-  for (;;) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const next = clock.nextTimerAt();
-    if (next === undefined || next > end) break;
-    clock.advanceTo(next);
-  }
-  clock.advanceTo(end);
-  await new Promise<void>((resolve) => setImmediate(resolve));
+/** Parameters of an outbound connection from A to B whose `Overlays` feature is `overlays`. */
+function dialParams(overlays: string): OverlayConnectionParams {
+  return {
+    remotePeer: { name: B, nickname: 'hostb', uid: 1n },
+    local: { host: '10.0.0.1', port: 1 },
+    remote: { host: '10.0.0.2', port: 1 },
+    outbound: true,
+    connUID: 1n,
+    features: { Overlays: overlays },
+    sendControlMessage: () => {},
+  };
 }
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -135,12 +137,12 @@ describe('overlay switch: features and common overlays', () => {
   it('uses the common overlays in local order; indices follow that list', async () => {
     // B lists them the other way round: A still puts fastdp at index 0.
     const w = connect({ Overlays: 'sleeve fastdp' });
-    await advance(w.clock, 20);
+    await advanceSettled(w.clock, 20);
     expect(w.a.using).toEqual(['fastdp']);
     // A acknowledges B's heartbeats on both sub-forwarders: index 0 (fastdp) and 1 (sleeve).
     // B was given no Overlays feature from A, so it runs sleeve alone, unframed; A's heartbeats to
     // B's fastdp go unanswered, B's sleeve heartbeat is answered by A's sleeve at index 1.
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     // Each goes as protocol tag 7 with body [index][subTag].
     expect(w.sentByA).toContainEqual([7, 1, MEMORY_HEARTBEAT_ACK]);
     expect(w.sentByA.every(([tag, index]) => tag === 7 && (index === 0 || index === 1))).toBe(true);
@@ -148,7 +150,7 @@ describe('overlay switch: features and common overlays', () => {
 
   it('only the overlays the remote lists take part', async () => {
     const w = connect({ Overlays: 'sleeve other' });
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     expect(w.a.using).toEqual(['sleeve']);
     expect(w.ca.attrs()).toEqual({ name: 'sleeve', mtu: 1438 });
     expect(w.a.fastdp.connectionTo(B)).toBeUndefined();
@@ -156,7 +158,7 @@ describe('overlay switch: features and common overlays', () => {
 
   it('a peer without the Overlays feature gets the sleeve alone, with unframed control messages', async () => {
     const w = connect({});
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     expect(w.a.using).toEqual(['sleeve']);
     expect(w.a.fastdp.connectionTo(B)).toBeUndefined();
     expect(w.sentByA).toEqual([[MEMORY_HEARTBEAT_ACK]]);
@@ -166,15 +168,7 @@ describe('overlay switch: features and common overlays', () => {
   it('refuses a peer with no overlay in common', () => {
     const clock = new VirtualClock();
     const { sw } = peerSwitch(clock, { fastdp: new MemoryWire(), sleeve: new MemoryWire() }, A);
-    const params: OverlayConnectionParams = {
-      remotePeer: { name: B, nickname: 'hostb', uid: 1n },
-      local: { host: '10.0.0.1', port: 1 },
-      remote: { host: '10.0.0.2', port: 1 },
-      outbound: true,
-      connUID: 1n,
-      features: { Overlays: 'weird' },
-      sendControlMessage: () => {},
-    };
+    const params = dialParams('weird');
     expect(() => sw.prepareConnection(params)).toThrow(NoCommonOverlaysError);
     expect(() => sw.prepareConnection(params)).toThrow('no overlays in common with peer');
     // Without a compat overlay, a peer with no Overlays feature has nothing in common either.
@@ -208,15 +202,7 @@ describe('overlay switch: features and common overlays', () => {
       A,
     );
     await fastdp.stop();
-    const params: OverlayConnectionParams = {
-      remotePeer: { name: B, nickname: 'hostb', uid: 1n },
-      local: { host: '10.0.0.1', port: 1 },
-      remote: { host: '10.0.0.2', port: 1 },
-      outbound: true,
-      connUID: 1n,
-      features: { Overlays: 'fastdp sleeve' },
-      sendControlMessage: () => {},
-    };
+    const params = dialParams('fastdp sleeve');
     const conn = sw.prepareConnection(params);
     expect(logger.lines).toContain(
       'Unable to use fastdp for connection to 0a:00:00:00:00:02(hostb): memory datapath stopped',
@@ -235,12 +221,12 @@ describe('overlay switch: choosing the forwarder', () => {
     const wires = { fastdp: new MemoryWire(), sleeve: new MemoryWire() };
     wires.fastdp.partition(A, B);
     const w = connectOn(clock, wires);
-    await advance(clock, 500);
+    await advanceSettled(clock, 500);
     expect(w.ca.established).toBe(true);
     expect(w.a.using).toEqual(['fastdp', 'sleeve']);
     expect(w.ca.attrs().name).toBe('sleeve');
     wires.fastdp.heal();
-    await advance(clock, 500);
+    await advanceSettled(clock, 500);
     expect(w.a.using).toEqual(['fastdp', 'sleeve', 'fastdp']);
     expect(w.ca.attrs()).toEqual({ name: 'fastdp', mtu: 1376 });
   });
@@ -253,30 +239,30 @@ describe('overlay switch: choosing the forwarder', () => {
     w.ca.on('established', () => events++);
     w.ca.confirm();
     w.cb.confirm();
-    await advance(clock, 1_000);
+    await advanceSettled(clock, 1_000);
     expect(events).toBe(1);
     expect(w.ca.established).toBe(true);
   });
 
   it('forwards through the best forwarder, then falls back when it is on hold, and back again', async () => {
     const w = connect();
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     const received: number[] = [];
     w.b.sw.onFramesReceived((frames) => received.push(frames.length));
     expect(w.a.sw.forward(key, [frame()])).toBe('forwarded');
-    await advance(w.clock, 1);
+    await advanceSettled(w.clock, 1);
     expect([w.wires.fastdp.stats.delivered, w.wires.sleeve.stats.delivered]).toEqual([1, 0]);
 
     w.a.fastdp.connectionTo(B)!.setHealthy(false);
     expect(w.a.using).toEqual(['fastdp', 'sleeve']);
     expect(w.a.sw.forward(key, [frame(), frame()])).toBe('forwarded');
-    await advance(w.clock, 1);
+    await advanceSettled(w.clock, 1);
     expect([w.wires.fastdp.stats.delivered, w.wires.sleeve.stats.delivered]).toEqual([1, 2]);
 
     w.a.fastdp.connectionTo(B)!.setHealthy(true);
     expect(w.a.using).toEqual(['fastdp', 'sleeve', 'fastdp']);
     w.a.sw.forward(key, [frame()]);
-    await advance(w.clock, 1);
+    await advanceSettled(w.clock, 1);
     expect([w.wires.fastdp.stats.delivered, w.wires.sleeve.stats.delivered]).toEqual([2, 2]);
     expect(received).toEqual([1, 2, 1]);
     expect(w.errorsA).toEqual([]);
@@ -284,10 +270,10 @@ describe('overlay switch: choosing the forwarder', () => {
 
   it('tries higher indices when the best declines a batch (fastdp without short IDs)', async () => {
     const w = connect();
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     w.a.fastdp.connectionTo(B)!.declineForwarding = true;
     expect(w.a.sw.forward(key, [frame()])).toBe('forwarded');
-    await advance(w.clock, 1);
+    await advanceSettled(w.clock, 1);
     expect([w.wires.fastdp.stats.delivered, w.wires.sleeve.stats.delivered]).toEqual([0, 1]);
     w.a.sleeve.connectionTo(B)!.declineForwarding = true;
     expect(w.a.sw.forward(key, [frame()])).toBe('no-forwarder');
@@ -295,7 +281,7 @@ describe('overlay switch: choosing the forwarder', () => {
 
   it('drops a failed forwarder; with none left the connection fails with upstream text', async () => {
     const w = connect();
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     w.a.fastdp.connectionTo(B)!.fail(new Error('vxlan gone'));
     expect(w.a.logger.lines).toContain('overlay_switch ->[0a:00:00:00:00:02(hostb)] fastdp vxlan gone');
     expect(w.a.using).toEqual(['fastdp', 'sleeve']);
@@ -307,7 +293,7 @@ describe('overlay switch: choosing the forwarder', () => {
 
   it('fails when every forwarder is on hold', async () => {
     const w = connect();
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     w.a.fastdp.connectionTo(B)!.setHealthy(false);
     expect(w.errorsA).toEqual([]);
     w.a.sleeve.connectionTo(B)!.setHealthy(false);
@@ -316,7 +302,7 @@ describe('overlay switch: choosing the forwarder', () => {
 
   it('stop() stops every sub-forwarder and leaves the switch table', async () => {
     const w = connect();
-    await advance(w.clock, 500);
+    await advanceSettled(w.clock, 500);
     w.ca.stop();
     expect(w.a.fastdp.connectionTo(B)).toBeUndefined();
     expect(w.a.sleeve.connectionTo(B)).toBeUndefined();

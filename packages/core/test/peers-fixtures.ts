@@ -82,6 +82,35 @@ export function disconnect(node: Node, name: PeerName): void {
   node.peers.dereference(conn.remote);
 }
 
+/**
+ * Random link churn among `nodes` (mesh's TestPeersEncoding): `steps` times picks two nodes with
+ * `random`; links the first to the second, or, if it already did, unlinks them and collects garbage.
+ * `check` then sees the node whose table changed.
+ */
+export function churnLinks(
+  nodes: readonly Node[],
+  random: Random,
+  steps: number,
+  check: (changed: Node) => void,
+): void {
+  const linked = new Set<string>();
+  for (let step = 0; step < steps; step++) {
+    const a = random.int(nodes.length);
+    const b = random.int(nodes.length);
+    if (a === b) continue;
+    const key = `${a}-${b}`;
+    if (linked.has(key)) {
+      disconnect(nodes[a]!, n(b + 1));
+      linked.delete(key);
+      nodes[a]!.peers.garbageCollect();
+    } else {
+      connect(nodes[a]!, nodes[b]!.local);
+      linked.add(key);
+    }
+    check(nodes[a]!);
+  }
+}
+
 /** What `peers` would gossip for `names` (default: all), without going through the wire. */
 export function entriesOf(peers: Peers, names: Iterable<PeerName> = peers.names()): TopologyEntry[] {
   const out: TopologyEntry[] = [];

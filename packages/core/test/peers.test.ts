@@ -9,6 +9,7 @@ import {
 } from '@weave-ts/core';
 import {
   MockConnection,
+  churnLinks,
   connect,
   disconnect,
   entriesOf,
@@ -197,30 +198,17 @@ describe('Peers: merging topology updates', () => {
   it('copies a whole topology through gossip (mesh TestPeersEncoding, without the wire)', () => {
     const random = seededRandom(7);
     const nodes = Array.from({ length: 8 }, (_, i) => makeNode(n(i + 1), { random }));
-    const linked = new Set<string>();
-    for (let step = 0; step < 120; step++) {
-      const a = random.int(nodes.length);
-      const b = random.int(nodes.length);
-      const key = `${a}-${b}`;
-      if (a === b) continue;
-      if (linked.has(key)) {
-        disconnect(nodes[a]!, n(b + 1));
-        linked.delete(key);
-        nodes[a]!.peers.garbageCollect();
-      } else {
-        connect(nodes[a]!, nodes[b]!.local);
-        linked.add(key);
-      }
-      // a new node outside the network, with one connection into it, learns a's whole table
+    churnLinks(nodes, random, 120, (changed) => {
+      // a new node outside the network, with one connection into it, learns the changed node's whole table
       const testbed = makeNode(n(0x99));
-      connect(testbed, nodes[a]!.local);
-      testbed.peers.applyEntries(entriesOf(nodes[a]!.peers));
-      for (const p of nodes[a]!.peers) {
+      connect(testbed, changed.local);
+      testbed.peers.applyEntries(entriesOf(changed.peers));
+      for (const p of changed.peers) {
         const copy = testbed.peers.fetch(p.name)!;
         expect(copy.summary()).toEqual(p.summary());
         expect([...copy.connections.keys()].sort()).toEqual([...p.connections.keys()].sort());
       }
-    }
+    });
   });
 });
 

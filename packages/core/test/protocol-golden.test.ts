@@ -16,8 +16,8 @@ import {
   performHandshake,
   t,
 } from '@weave-ts/core';
-import { createStreamPair } from '@weave-ts/core/testing';
-import { ManualClock, flush, peerFeatures, seededRandom } from './handshake-helpers.js';
+import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
+import { flush, peerFeatures, seededRandom } from './handshake-helpers.js';
 
 interface Direction {
   header_hex: string;
@@ -140,7 +140,7 @@ describe('captured Weave 2.8.1 intro', () => {
         const promise = performHandshake(local, {
           outbound: weDialled,
           features: peerFeatures(3, 42n),
-          clock: new ManualClock(),
+          clock: new VirtualClock(0),
           random: seededRandom(3),
         });
         for (let i = 0; i < bytes.length; i += chunkSize) raw.write(bytes.subarray(i, i + chunkSize));

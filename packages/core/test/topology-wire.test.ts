@@ -13,7 +13,7 @@ import {
   peerSummaryType,
   t,
 } from '@weave-ts/core';
-import { connect, disconnect, makeNode, n, seededRandom } from './peers-fixtures.js';
+import { churnLinks, connect, makeNode, n, seededRandom } from './peers-fixtures.js';
 
 const CAPTURES = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));
 
@@ -198,23 +198,10 @@ describe('Peers over the wire', () => {
   it('copies whole topologies through encodePeers/applyUpdate (mesh TestPeersEncoding)', () => {
     const random = seededRandom(21);
     const nodes = Array.from({ length: 10 }, (_, i) => makeNode(n(i + 1), { random }));
-    const linked = new Set<string>();
-    for (let step = 0; step < 150; step++) {
-      const a = random.int(nodes.length);
-      const b = random.int(nodes.length);
-      if (a === b) continue;
-      const key = `${a}-${b}`;
-      if (linked.has(key)) {
-        disconnect(nodes[a]!, n(b + 1));
-        linked.delete(key);
-        nodes[a]!.peers.garbageCollect();
-      } else {
-        connect(nodes[a]!, nodes[b]!.local);
-        linked.add(key);
-      }
-      const source = nodes[a]!.peers;
+    churnLinks(nodes, random, 150, (changed) => {
+      const source = changed.peers;
       const testbed = makeNode(n(0x99));
-      connect(testbed, nodes[a]!.local);
+      connect(testbed, changed.local);
       const { received, improved } = testbed.peers.applyUpdate(source.encodeAll());
       expect(received).toEqual(source.names());
       expect(improved).toEqual(source.names());
@@ -237,7 +224,7 @@ describe('Peers over the wire', () => {
       }
       // gossiping the same again brings nothing new
       expect(testbed.peers.applyUpdate(source.encodeAll()).improved.size).toBe(0);
-    }
+    });
   });
 
   it('encodes only the named peers that exist', () => {

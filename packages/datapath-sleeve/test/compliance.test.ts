@@ -1,5 +1,5 @@
 import { type Endpoint, type NetworkOverlay, OverlaySwitch, type PeerName } from '@weave-ts/core';
-import { runDatapathCompliance, SeededRandom, VirtualClock } from '@weave-ts/core/testing';
+import { advanceSettled, runDatapathCompliance, SeededRandom, VirtualClock } from '@weave-ts/core/testing';
 import { SimulatedUnderlay, SleeveOverlay } from '../src/index.js';
 
 // Core's datapath contract suite, run over the sleeve on the simulated underlay: alone, and as the
@@ -10,19 +10,6 @@ const B = '0a:00:00:00:00:02' as PeerName;
 const A_ADDR: Endpoint = { host: '10.0.0.1', port: 6783 };
 const B_ADDR: Endpoint = { host: '10.0.0.2', port: 6783 };
 
-/** Runs due timers and pending microtasks until `ms` of virtual time have passed. */
-async function advance(clock: VirtualClock, ms: number): Promise<void> {
-  const end = clock.now() + ms;
-  for (;;) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const next = clock.nextTimerAt();
-    if (next === undefined || next > end) break;
-    clock.advanceTo(next);
-  }
-  clock.advanceTo(end);
-  await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
 function harness(wrap: (sleeve: SleeveOverlay) => NetworkOverlay) {
   const clock = new VirtualClock();
   const underlay = new SimulatedUnderlay({ clock, random: new SeededRandom(3) });
@@ -31,7 +18,7 @@ function harness(wrap: (sleeve: SleeveOverlay) => NetworkOverlay) {
   return {
     a: { name: A, datapath: sleeve(A, A_ADDR), endpoint: A_ADDR },
     b: { name: B, datapath: sleeve(B, B_ADDR), endpoint: B_ADDR },
-    advance: (ms: number) => advance(clock, ms),
+    advance: (ms: number) => advanceSettled(clock, ms),
   };
 }
 

@@ -6,7 +6,7 @@ import {
   SleeveControlTag,
   type UnderlayDatagram,
 } from '../src/index.js';
-import { arpFrame, hex, ipv4Frame } from './frames.js';
+import { arpFrame, fromHex, hex, ipv4Frame } from './frames.js';
 import { A, A_ADDR, B, B_ADDR, establish, makePair } from './harness.js';
 
 const framesIn = (d: UnderlayDatagram) => {
@@ -14,6 +14,12 @@ const framesIn = (d: UnderlayDatagram) => {
   iterateFrameRecords(d.data.subarray(6), (_s, _dst, f) => frames.push(f));
   return frames;
 };
+
+/** Delivers `datagrams` to B's socket as if A's had sent them, then lets B process them. */
+function deliverFromA(pair: ReturnType<typeof makePair>, ...datagrams: Uint8Array[]): void {
+  for (const d of datagrams) pair.underlay.inject(A_ADDR, B_ADDR, d);
+  pair.clock.advance(1);
+}
 
 describe('sleeve forwarder: heartbeats and establishment', () => {
   it('heartbeats on confirm, acks once over TCP, and becomes established on the ack', () => {
@@ -90,14 +96,8 @@ describe('sleeve forwarder: heartbeats and establishment', () => {
   it('ignores heartbeats carrying another connection uid', () => {
     const pair = makePair();
     pair.fb.confirm();
-    const stray = Uint8Array.from(
-      Buffer.from(
-        '0a00000000010a00000000010a000000000200160000000000000000000000000000ffffffffffffffff',
-        'hex',
-      ),
-    );
-    pair.underlay.inject(A_ADDR, B_ADDR, stray);
-    pair.clock.advance(1);
+    const stray = '0a00000000010a00000000010a000000000200160000000000000000000000000000ffffffffffffffff';
+    deliverFromA(pair, fromHex(stray));
     expect(pair.fb.remoteAddress).toBeUndefined();
     expect(pair.control).toEqual([]);
   });
@@ -360,8 +360,8 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
     untap();
     pair.clock.advance(1);
     expect(pair.received.b).toHaveLength(1);
-    for (let i = 0; i < 3; i++) pair.underlay.inject(A_ADDR, B_ADDR, captured[0]!.data);
-    pair.clock.advance(1);
+    const replayed = captured[0]!.data;
+    deliverFromA(pair, replayed, replayed, replayed);
     expect(pair.received.b).toHaveLength(1);
     expect(pair.overlayB.diagnostics().counters.duplicates).toBe(3);
     pair.overlayA.forward({ srcPeer: A, dstPeer: B }, [arpFrame()]);
@@ -397,9 +397,7 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
       else damaged[6 + 12] = 0xff; // first record claims a huge frame
       pair.clock.advance(1);
       const before = pair.received.b.length;
-      pair.underlay.inject(A_ADDR, B_ADDR, damaged);
-      pair.underlay.inject(A_ADDR, B_ADDR, damaged.subarray(0, 3));
-      pair.clock.advance(1);
+      deliverFromA(pair, damaged, damaged.subarray(0, 3));
       expect(pair.received.b.length).toBe(before);
       const counters = pair.overlayB.diagnostics().counters;
       expect(counters.decodeErrors).toBe(1);
@@ -417,14 +415,8 @@ describe('sleeve forwarder: hostile or damaged traffic', () => {
     const pair = makePair();
     pair.fb.confirm();
     // A heartbeat for this connection, but claiming to come from a third peer.
-    const spoofed = Uint8Array.from(
-      Buffer.from(
-        '0a00000000010a00000000090a0000000002001600000000000000000000000000009506b8534fd55308',
-        'hex',
-      ),
-    );
-    pair.underlay.inject(A_ADDR, B_ADDR, spoofed);
-    pair.clock.advance(1);
+    const spoofed = '0a00000000010a00000000090a0000000002001600000000000000000000000000009506b8534fd55308';
+    deliverFromA(pair, fromHex(spoofed));
     expect(pair.fb.remoteAddress).toBeUndefined();
     expect(pair.received.b).toEqual([]);
   });

@@ -1,15 +1,14 @@
-import type { OverlayConnectionParams, OverlayFrame } from '@weave-ts/core';
 import { createTestHosts, findLeftovers, type TestHost, type TestHosts } from '@weave-ts/host';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bindNativeSleeveSocket,
   type ReceivedDatagram,
-  type SleeveForwarder,
   SleeveOverlay,
   type SleeveSocket,
 } from '../src/index.js';
 import { arpFrame, hex, ipv4Frame } from './frames.js';
-import { A, B, CONN_UID } from './harness.js';
+import { A, B } from './harness.js';
+import { connectOverlays, until } from './real-sockets.js';
 
 // Two hosts (network namespaces) joined by a veth pair with a 1000-byte MTU: the sleeve must find
 // the path MTU from the kernel's EMSGSIZE alone, with no configured pathMtu.
@@ -32,14 +31,6 @@ afterAll(async () => {
   await set.destroy();
   expect(await findLeftovers(set.prefix)).toEqual([]);
 });
-
-async function until(condition: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function bindIn(host: TestHost, port = 6783): SleeveSocket {
   const socket = bindNativeSleeveSocket({ host: host.address!, port }, { netns: host.netns });
@@ -86,28 +77,11 @@ describe('two sleeve overlays over native sockets in two namespaces', () => {
       () => a.stop(),
       () => b.stop(),
     );
-    const received = { a: [] as OverlayFrame[], b: [] as OverlayFrame[] };
-    a.onFramesReceived((f) => received.a.push(...f));
-    b.onFramesReceived((f) => received.b.push(...f));
-    const forwarders: { a?: SleeveForwarder; b?: SleeveForwarder } = {};
-    const params = (self: SleeveOverlay, outbound: boolean): OverlayConnectionParams => ({
-      remotePeer: { name: self === a ? B : A, nickname: 'peer', uid: 1n },
-      local: self.local,
-      // The dialling side knows the peer's address; the other learns it from heartbeats.
-      remote: self === a ? b.local : { host: h0.address!, port: 40001 },
-      outbound,
-      connUID: CONN_UID,
-      features: {},
-      sendControlMessage: (tag, msg) =>
-        queueMicrotask(() => (self === a ? forwarders.b : forwarders.a)?.controlMessage(tag, msg)),
-    });
-    forwarders.a = a.prepareConnection(params(a, true)) as SleeveForwarder;
-    forwarders.b = b.prepareConnection(params(b, false)) as SleeveForwarder;
-    forwarders.a.confirm();
-    forwarders.b.confirm();
-    await until(() => forwarders.a!.established && forwarders.b!.established);
-    await until(() => forwarders.a!.mtu === 938 && forwarders.b!.mtu === 938);
-    expect(forwarders.b.remoteAddress).toEqual(a.local);
+    // The dialling side knows the peer's address; the other learns it from heartbeats.
+    const { fa, fb, received } = connectOverlays(a, b, { host: h0.address!, port: 40001 });
+    await until(() => fa.established && fb.established);
+    await until(() => fa.mtu === 938 && fb.mtu === 938);
+    expect(fb.remoteAddress).toEqual(a.local);
     // The 60001-byte fragmentation test went without DF and the kernel fragmented it.
     await until(() => a.diagnostics().forwarders[0]?.stackFrag === true);
 

@@ -1,29 +1,20 @@
-import type { DatagramSocket, Endpoint, OverlayConnectionParams, OverlayFrame } from '@weave-ts/core';
+import type { DatagramSocket, Endpoint } from '@weave-ts/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bindNodeDgramSocket,
   bindSleeveOverlay,
   type ReceivedDatagram,
-  type SleeveForwarder,
-  type SleeveOverlay,
   sleeveSocketOverDatagram,
 } from '../src/index.js';
 import { arpFrame, hex, ipv4Frame } from './frames.js';
-import { A, B, CONN_UID } from './harness.js';
+import { A, B } from './harness.js';
+import { connectOverlays, until } from './real-sockets.js';
 
 const LOOPBACK: Endpoint = { host: '127.0.0.1', port: 0 };
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
-
-async function until(condition: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('node:dgram socket', () => {
   it('sends gathered buffer lists as single datagrams and delivers them in batches', async () => {
@@ -101,27 +92,10 @@ describe('two sleeve overlays over real loopback UDP', () => {
       () => a.stop(),
       () => b.stop(),
     );
-    const received = { a: [] as OverlayFrame[], b: [] as OverlayFrame[] };
-    a.onFramesReceived((f) => received.a.push(...f));
-    b.onFramesReceived((f) => received.b.push(...f));
-    const forwarders: { a?: SleeveForwarder; b?: SleeveForwarder } = {};
-    const params = (self: SleeveOverlay, outbound: boolean): OverlayConnectionParams => ({
-      remotePeer: { name: self === a ? B : A, nickname: 'peer', uid: 1n },
-      local: self.local,
-      remote: self === a ? b.local : { host: '127.0.0.1', port: 1 },
-      outbound,
-      connUID: CONN_UID,
-      features: {},
-      sendControlMessage: (tag, msg) =>
-        queueMicrotask(() => (self === a ? forwarders.b : forwarders.a)?.controlMessage(tag, msg)),
-    });
-    forwarders.a = a.prepareConnection(params(a, true)) as SleeveForwarder;
-    forwarders.b = b.prepareConnection(params(b, false)) as SleeveForwarder;
-    forwarders.a.confirm();
-    forwarders.b.confirm();
-    await until(() => forwarders.a!.established && forwarders.b!.established);
-    await until(() => forwarders.a!.mtu === 1438 && forwarders.b!.mtu === 1438);
-    expect(forwarders.b.remoteAddress).toEqual(a.local);
+    const { fa, fb, received } = connectOverlays(a, b, { host: '127.0.0.1', port: 1 });
+    await until(() => fa.established && fb.established);
+    await until(() => fa.mtu === 1438 && fb.mtu === 1438);
+    expect(fb.remoteAddress).toEqual(a.local);
 
     const frame = ipv4Frame({ ipLength: 1438, df: true });
     expect(a.forward({ srcPeer: A, dstPeer: B }, [frame, arpFrame()])).toBe('forwarded');

@@ -6,7 +6,15 @@ import {
   Router,
   type RouterOptions,
 } from '@weave-ts/core';
-import { MemoryLocalPort, parseFrame, pingFrame, SeededRandom, SimNetwork } from '@weave-ts/core/testing';
+import {
+  MemoryLocalPort,
+  parseFrame,
+  pingFrame,
+  SeededRandom,
+  SimNetwork,
+  simRouterOptions,
+  startAndConverge,
+} from '@weave-ts/core/testing';
 import { expect } from 'vitest';
 import { SimulatedUnderlay, SleeveOverlay, type UnderlayPath } from '../src/index.js';
 
@@ -62,13 +70,7 @@ function makeNode(sim: SimNetwork, underlay: SimulatedUnderlay, n: number, optio
       : sleeve;
   const port = new MemoryLocalPort();
   const routerOptions: RouterOptions = {
-    name,
-    nickname: `host${n}`,
-    host: ipOf(n),
-    transport: sim.transport(ipOf(n)),
-    clock: sim.clock,
-    random: new SeededRandom(n),
-    overlay,
+    ...simRouterOptions(sim, n, name, ipOf(n), overlay),
     localPort: port,
     peerDiscovery: false,
     logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
@@ -93,14 +95,14 @@ export async function simMesh(
     ...(options.path ? { defaultPath: options.path } : {}),
   });
   const nodes = Array.from({ length: count }, (_, i) => makeNode(sim, underlay, i + 1, options));
-  for (const node of nodes) await node.router.start();
-  for (const [from, to] of links) nodes[from - 1]!.router.connect([ipOf(to)]);
-  await sim.runUntilQuiet({ horizonMs: 5_000 });
-  const converged = () =>
-    nodes.every((x) => nodes.every((y) => x === y || x.router.routes.unicast(y.name) !== undefined));
-  for (let round = 0; round < 10 && !converged(); round++) await sim.runUntilQuiet({ horizonMs: 30_000 });
+  const converged = await startAndConverge(
+    sim,
+    nodes.map((x) => x.router),
+    links,
+    ipOf,
+  );
   const state = () => nodes.map((x) => `host${x.n}:\n${x.router.connectionsText()}`).join('');
-  expect(converged(), state()).toBe(true);
+  expect(converged, state()).toBe(true);
   return { sim, underlay, nodes };
 }
 

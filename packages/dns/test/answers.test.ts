@@ -13,7 +13,8 @@ import { Nameserver } from '../src/nameserver.js';
 import { fqdn, inDomain, isSingleLabel, parseReverseName } from '../src/names.js';
 import { QueryHandler } from '../src/query-handler.js';
 import { parseResolvConf, ResolvConfUpstream } from '../src/upstream.js';
-import { decode, ManualClock, query, seededRandom } from './helpers.js';
+import { decode, query, seededRandom } from './helpers.js';
+import { VirtualClock } from '@weave-ts/core/testing';
 
 describe('encodeFitted (TestTruncateResponse)', () => {
   it('never exceeds the limit and keeps the largest prefix that fits', () => {
@@ -67,7 +68,7 @@ describe('fast path', () => {
         upstream: { servers: () => [] },
         upstreamPort: 53,
         upstreamTimeoutMs: 100,
-        forwarder: new Forwarder(new ManualClock()),
+        forwarder: new Forwarder(new VirtualClock()),
         random: seededRandom(seed),
         fastPath,
         maxForwards: 10,
@@ -155,7 +156,7 @@ describe('resolv.conf', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weave-dns-'));
     const path = join(dir, 'resolv.conf');
     try {
-      const clock = new ManualClock();
+      const clock = new VirtualClock();
       const base = Date.now();
       writeFileSync(path, 'nameserver 172.17.0.1\nnameserver 8.8.8.8\n');
       const up = new ResolvConfUpstream({ path, filterAddress: '172.17.0.1', clock });

@@ -1,4 +1,4 @@
-// Shared test helpers for @weave-ts/dns: a manual clock, seeded randomness, an in-memory gossip
+// Shared test helpers for @weave-ts/dns: seeded randomness, an in-memory gossip
 // fan-out, and a raw DNS client over UDP/TCP.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -15,42 +15,6 @@ import {
   type TimerHandle,
 } from '@weave-ts/core';
 import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
-
-/** A clock that moves only when told; timers fire during `advance`. */
-export class ManualClock implements Clock {
-  #now: number;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  constructor(startMs = 1_700_000_000_000) {
-    this.#now = startMs;
-  }
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.#now + ms, fn });
-    return id as unknown as TimerHandle;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.#timers.delete(handle as unknown as number);
-  }
-  get pendingTimers(): number {
-    return this.#timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | undefined;
-      for (const t of this.#timers) if (t[1].at <= end && (!first || t[1].at < first[1].at)) first = t;
-      if (!first) break;
-      this.#timers.delete(first[0]);
-      this.#now = first[1].at;
-      first[1].fn();
-    }
-    this.#now = end;
-  }
-}
 
 /** Real timers, but `now()` can be pushed forward (for the resolv.conf re-check interval). */
 export class OffsetClock implements Clock {

@@ -7,9 +7,10 @@ import { ClockSkewError, InvalidIPv4Error } from '../src/errors.js';
 import { NameGossipData } from '../src/gossip-data.js';
 import { formatIPv4 } from '../src/ipv4.js';
 import { Nameserver, TOMBSTONE_TIMEOUT_SECONDS } from '../src/nameserver.js';
-import { FakeGossipNetwork, ManualClock, peer, seededRandom } from './helpers.js';
+import { FakeGossipNetwork, peer, seededRandom } from './helpers.js';
+import { VirtualClock } from '@weave-ts/core/testing';
 
-function makeNetwork(size: number, clock = new ManualClock()) {
+function makeNetwork(size: number, clock = new VirtualClock()) {
   const net = new FakeGossipNetwork();
   const nameservers = Array.from({ length: size }, (_, i) => {
     const ns = new Nameserver({ ourName: peer(i), isKnownPeer: () => true, clock, domain: '' });
@@ -85,7 +86,7 @@ describe('Nameserver (nameserver_test.go)', () => {
 
   it('TestContainerAndPeerDeath: a dead container is tombstoned, a gone peer forgotten', () => {
     const name = peer(0);
-    const ns = new Nameserver({ ourName: name, isKnownPeer: () => true, clock: new ManualClock() });
+    const ns = new Nameserver({ ourName: name, isKnownPeer: () => true, clock: new VirtualClock() });
     ns.addEntry('hostname', 'containerid', name, 0);
     expect(ns.lookupAddrs('hostname')).toEqual([0]);
     ns.containerDied('containerid');
@@ -98,7 +99,7 @@ describe('Nameserver (nameserver_test.go)', () => {
   });
 
   it('TestTombstoneDeletion: tombstones are purged only after 30 minutes', () => {
-    const clock = new ManualClock(1234_000);
+    const clock = new VirtualClock(1234_000);
     const name = peer(0);
     const ns = new Nameserver({ ourName: name, isKnownPeer: () => true, clock, domain: '' });
     ns.addEntry('hostname.', 'containerid', name, 0);
@@ -125,7 +126,7 @@ describe('Nameserver (nameserver_test.go)', () => {
   });
 
   it('purges tombstones by itself every 30 minutes once started, and stops cleanly', () => {
-    const clock = new ManualClock();
+    const clock = new VirtualClock();
     const ns = new Nameserver({ ourName: peer(0), isKnownPeer: () => true, clock });
     ns.start();
     ns.add('c1', '10.0.0.1', 'a.weave.local.');
@@ -141,7 +142,7 @@ describe('Nameserver (nameserver_test.go)', () => {
 });
 
 describe('Nameserver API', () => {
-  const mk = () => new Nameserver({ ourName: peer(1), isKnownPeer: () => true, clock: new ManualClock() });
+  const mk = () => new Nameserver({ ourName: peer(1), isKnownPeer: () => true, clock: new VirtualClock() });
 
   it('adds only names inside its domain, made fully qualified', () => {
     const ns = mk();
@@ -220,7 +221,7 @@ describe('Nameserver API', () => {
 
 describe('Nameserver gossip rules', () => {
   function pair(isKnownPeer: (p: PeerName) => boolean = () => true) {
-    const clock = new ManualClock();
+    const clock = new VirtualClock();
     const net = new FakeGossipNetwork();
     const a = new Nameserver({ ourName: peer(1), isKnownPeer, clock });
     const b = new Nameserver({ ourName: peer(2), isKnownPeer, clock });
@@ -286,7 +287,7 @@ describe('Nameserver gossip rules', () => {
     a.add('c1', '10.0.0.1', 'old.weave.local.');
     net.flush();
     // a restarts: a fresh instance with the same name and no records.
-    const a2 = new Nameserver({ ourName: a.ourName, isKnownPeer: () => true, clock: new ManualClock() });
+    const a2 = new Nameserver({ ourName: a.ourName, isKnownPeer: () => true, clock: new VirtualClock() });
     const net2 = new FakeGossipNetwork();
     a2.register(net2.gossiper(a2.ourName));
     b.register(net2.gossiper(b.ourName));

@@ -13,7 +13,7 @@ import {
   formatDnsStatus,
   liveEntryCount,
 } from '../src/status.js';
-import { ManualClock } from './helpers.js';
+import { VirtualClock } from '@weave-ts/core/testing';
 
 const INTEROP = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));
 
@@ -29,7 +29,7 @@ describe('DNS status', () => {
     const ns = new Nameserver({
       ourName: parsePeerName('0a:00:00:00:00:01'),
       isKnownPeer: () => true,
-      clock: new ManualClock(),
+      clock: new VirtualClock(),
     });
     ns.add('web1cid0000000000', '172.16.16.1', 'web1.weave.local.');
     ns.addEntry('web2.weave.local.', 'web2cid0000000000', parsePeerName('0a:00:00:00:00:02'), 0xac101080);
@@ -38,7 +38,8 @@ describe('DNS status', () => {
     return ns;
   }
 
-  it('formats `status dns` exactly as weave 2.8.1 (live entries only)', () => {
+  /** Host A's status behind a server configured as in the capture (port 53, one upstream; not started). */
+  function capturedStatus(): DnsStatus {
     const ns = hostA();
     server = new DnsServer({
       nameserver: ns,
@@ -46,19 +47,16 @@ describe('DNS status', () => {
       port: 53,
       upstream: { servers: () => ['127.0.0.53'] },
     });
-    const status = dnsStatus(ns, server);
+    return dnsStatus(ns, server);
+  }
+
+  it('formats `status dns` exactly as weave 2.8.1 (live entries only)', () => {
+    const status = capturedStatus();
     expect(formatDnsStatus(status)).toBe(readFileSync(`${INTEROP}/hostA_status_dns.txt`, 'utf8'));
   });
 
   it('gives the `Service: dns` block of `weave status` and the /report fields', () => {
-    const ns = hostA();
-    server = new DnsServer({
-      nameserver: ns,
-      host: '127.0.0.1',
-      port: 53,
-      upstream: { servers: () => ['127.0.0.53'] },
-    });
-    const status = dnsStatus(ns, server);
+    const status = capturedStatus();
     const text = readFileSync(`${INTEROP}/hostA_status.txt`, 'utf8');
     expect(text).toContain(formatStatus('x', [dnsStatusSection(status)]).split('\n\n')[1]);
     expect(liveEntryCount(status)).toBe(2);

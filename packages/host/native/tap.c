@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 typedef struct reader reader_t;
 
@@ -34,13 +35,9 @@ typedef struct box {
 } box_t;
 
 struct reader {
-  uv_poll_t poll;
+  wn_poller_t poller; /* first: the poller's callbacks cast it back to the reader */
   box_t *box;
-  napi_env env;
-  napi_ref callback;
-  napi_async_context async;
   int fd;
-  bool active;
   uint32_t max_frames;
   uint32_t max_frame_size;
   uint8_t *arena;
@@ -136,50 +133,38 @@ napi_value fd_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static void on_handle_closed(uv_handle_t *handle) {
-  reader_t *r = handle->data;
+static void on_reader_closed(wn_poller_t *p) {
+  reader_t *r = (reader_t *)p;
   free(r->arena);
   free(r->lengths);
   free(r);
 }
 
-/* Stops polling and releases the JS references; memory goes when libuv has closed the handle. */
+/* Detaches the reader from its JS handle and shuts the poller down; memory goes once libuv closed it. */
 static void reader_shutdown(reader_t *r) {
-  if (!r->active) return;
-  r->active = false;
+  if (!r->poller.active) return;
   if (r->box != NULL) r->box->reader = NULL;
   r->box = NULL;
-  uv_poll_stop(&r->poll);
-  napi_delete_reference(r->env, r->callback);
-  napi_async_destroy(r->env, r->async);
-  uv_close((uv_handle_t *)&r->poll, on_handle_closed);
+  wn_poller_shutdown(&r->poller);
 }
 
 static void on_env_teardown(void *arg) { reader_shutdown(arg); }
 
 static void deliver(reader_t *r, int err, size_t bytes, uint32_t frames) {
-  napi_env env = r->env;
+  napi_env env = r->poller.env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, global, argv[3], result;
+  napi_value jerr, data, lengths;
   void *ignored;
-  if (napi_get_reference_value(env, r->callback, &cb) == napi_ok && napi_get_global(env, &global) == napi_ok &&
-      napi_create_int32(env, err, &argv[0]) == napi_ok &&
-      napi_create_buffer_copy(env, bytes, r->arena, &ignored, &argv[1]) == napi_ok &&
-      napi_create_buffer_copy(env, frames * sizeof(uint32_t), r->lengths, &ignored, &argv[2]) == napi_ok) {
-    /* The receiver must be an object: with `undefined` napi_make_callback fails and drops the batch. */
-    if (napi_make_callback(env, r->async, global, cb, 3, argv, &result) == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
+  if (napi_create_int32(env, err, &jerr) == napi_ok &&
+      napi_create_buffer_copy(env, bytes, r->arena, &ignored, &data) == napi_ok &&
+      napi_create_buffer_copy(env, frames * sizeof(uint32_t), r->lengths, &ignored, &lengths) == napi_ok)
+    wn_poller_emit(&r->poller, jerr, data, lengths);
   napi_close_handle_scope(env, scope);
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  reader_t *r = handle->data;
-  if (!r->active) return;
+static void on_readable(wn_poller_t *p, int status) {
+  reader_t *r = (reader_t *)p;
   int err = status < 0 ? -status : 0;
   size_t offset = 0;
   uint32_t frames = 0;
@@ -199,7 +184,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   }
   if (err != 0) {
     /* Keep the JS reference alive for the final callback, but stop the poll so we never spin. */
-    uv_poll_stop(&r->poll);
+    uv_poll_stop(&r->poller.poll);
   }
   if (frames > 0 || err != 0) deliver(r, err, offset, frames);
 }
@@ -227,10 +212,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   NAPI_CHECK(env, napi_typeof(env, argv[3], &cb_type));
   if (cb_type != napi_function) return wn_throw_type(env, "callback must be a function");
 
-  uv_loop_t *loop;
-  napi_value resource_name, handle;
-  NAPI_CHECK(env, napi_get_uv_event_loop(env, &loop));
-  NAPI_CHECK(env, napi_create_string_utf8(env, "WeaveTapReader", NAPI_AUTO_LENGTH, &resource_name));
+  napi_value handle;
   reader_t *r = calloc(1, sizeof *r);
   box_t *box = calloc(1, sizeof *box);
   if (r != NULL && box != NULL) {
@@ -239,47 +221,27 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
     r->lengths = malloc((size_t)max_frames * sizeof(uint32_t));
   }
   if (r == NULL || box == NULL || r->arena == NULL || r->lengths == NULL) {
-    if (r != NULL) {
-      free(r->arena);
-      free(r->lengths);
-    }
-    free(r);
+    if (r != NULL) on_reader_closed(&r->poller);
     free(box);
     return wn_throw_errno(env, ENOMEM, "malloc");
   }
-  int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc != 0) {
-    free(r->arena);
-    free(r->lengths);
-    free(r);
-    free(box);
-    return wn_throw_errno(env, -rc, "uv_poll_init");
-  }
-  r->env = env;
   r->fd = fd;
   r->max_frames = max_frames;
   r->max_frame_size = max_frame_size;
-  r->poll.data = r;
-  r->box = box;
-  box->reader = r;
-  rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
-  if (rc != 0 || napi_async_init(env, NULL, resource_name, &r->async) != napi_ok) {
+  r->poller.on_readable = on_readable;
+  r->poller.on_closed = on_reader_closed;
+  if (!wn_poller_start(&r->poller, env, fd, "WeaveTapReader", argv[3])) {
     free(box);
-    uv_close((uv_handle_t *)&r->poll, on_handle_closed);
-    if (rc != 0) return wn_throw_errno(env, -rc, "uv_poll_start");
-    wn_throw_napi_failure(env, "napi_async_init");
     return NULL;
   }
-  if (napi_create_reference(env, argv[3], 1, &r->callback) != napi_ok ||
-      napi_create_external(env, box, finalize_box, NULL, &handle) != napi_ok) {
-    if (r->callback != NULL) napi_delete_reference(env, r->callback);
-    napi_async_destroy(env, r->async);
+  if (napi_create_external(env, box, finalize_box, NULL, &handle) != napi_ok) {
+    wn_poller_shutdown(&r->poller);
     free(box);
-    uv_close((uv_handle_t *)&r->poll, on_handle_closed);
     wn_throw_napi_failure(env, "napi_create_external");
     return NULL;
   }
-  r->active = true;
+  r->box = box;
+  box->reader = r;
   napi_add_env_cleanup_hook(env, on_env_teardown, r);
   return handle;
 }
@@ -301,7 +263,7 @@ napi_value reader_stop(napi_env env, napi_callback_info info) {
   NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return wn_throw_type(env, "handle is required");
   reader_t *r = get_reader(env, argv[0]);
-  if (r == NULL || !r->active) return NULL; /* already stopped, or a bad handle (TypeError pending) */
+  if (r == NULL || !r->poller.active) return NULL; /* already stopped, or a bad handle (TypeError pending) */
   napi_remove_env_cleanup_hook(env, on_env_teardown, r);
   reader_shutdown(r);
   return NULL;
@@ -315,11 +277,6 @@ napi_value reader_ref(napi_env env, napi_callback_info info) {
   if (argc < 2) return wn_throw_type(env, "handle and ref are required");
   reader_t *r = get_reader(env, argv[0]);
   if (r == NULL || !wn_get_bool(env, argv[1], &ref, "ref")) return NULL;
-  if (r->active) {
-    if (ref)
-      uv_ref((uv_handle_t *)&r->poll);
-    else
-      uv_unref((uv_handle_t *)&r->poll);
-  }
+  wn_poller_ref(&r->poller, ref);
   return NULL;
 }

@@ -40,6 +40,7 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "poll_reader.h"
 
 #define UDP_MAX_DATAGRAM 65536 /* an IPv4 UDP payload is at most 65507 bytes */
 #define UDP_SEND_CHUNK 64      /* datagrams per sendmmsg call */
@@ -57,13 +58,9 @@ typedef struct udp_sock {
 } udp_sock_t;
 
 struct udp_reader {
-  uv_poll_t poll;
-  udp_sock_t *sock; /* NULL once shut down */
-  napi_env env;
-  napi_ref callback;
-  napi_async_context async;
+  wn_poller_t poller; /* first: the poller's callbacks cast it back to the reader */
+  udp_sock_t *sock;   /* NULL once shut down */
   int fd;
-  bool active;
   uint32_t max_datagrams;
   uint8_t *arena; /* max_datagrams slots of UDP_MAX_DATAGRAM bytes; pages are committed on first use */
   uint8_t *meta;
@@ -380,8 +377,8 @@ napi_value udp_send(napi_env env, napi_callback_info info) {
 
 /* ---- receiving -------------------------------------------------------------------------------- */
 
-static void on_reader_closed(uv_handle_t *handle) {
-  udp_reader_t *r = handle->data;
+static void on_reader_closed(wn_poller_t *p) {
+  udp_reader_t *r = (udp_reader_t *)p;
   free(r->arena);
   free(r->meta);
   free(r->msgs);
@@ -390,16 +387,12 @@ static void on_reader_closed(uv_handle_t *handle) {
   free(r);
 }
 
-/* Stops polling and releases the JS references; memory goes when libuv has closed the handle. */
+/* Detaches the reader from its socket and shuts the poller down; memory goes once libuv closed it. */
 static void reader_shutdown(udp_reader_t *r) {
-  if (!r->active) return;
-  r->active = false;
+  if (!r->poller.active) return;
   if (r->sock != NULL) r->sock->reader = NULL;
   r->sock = NULL;
-  uv_poll_stop(&r->poll);
-  napi_delete_reference(r->env, r->callback);
-  napi_async_destroy(r->env, r->async);
-  uv_close((uv_handle_t *)&r->poll, on_reader_closed);
+  wn_poller_shutdown(&r->poller);
 }
 
 /* Stops the reader before the descriptors close: epoll would otherwise keep watching a dead fd. */
@@ -417,35 +410,27 @@ static bool transient(int err) {
 }
 
 static void deliver(udp_reader_t *r, int err, uint32_t count) {
-  napi_env env = r->env;
+  napi_env env = r->poller.env;
   size_t total = 0;
   for (uint32_t i = 0; i < count; i++) total += r->msgs[i].msg_len;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, global, argv[3], result;
+  napi_value jerr, jdata, meta;
   void *data = NULL, *ignored;
-  if (napi_get_reference_value(env, r->callback, &cb) == napi_ok && napi_get_global(env, &global) == napi_ok &&
-      napi_create_int32(env, err, &argv[0]) == napi_ok &&
-      napi_create_buffer(env, total, &data, &argv[1]) == napi_ok &&
-      napi_create_buffer_copy(env, (size_t)count * UDP_META_SIZE, r->meta, &ignored, &argv[2]) == napi_ok) {
+  if (napi_create_int32(env, err, &jerr) == napi_ok && napi_create_buffer(env, total, &data, &jdata) == napi_ok &&
+      napi_create_buffer_copy(env, (size_t)count * UDP_META_SIZE, r->meta, &ignored, &meta) == napi_ok) {
     uint8_t *out = data;
     for (uint32_t i = 0; i < count; i++) {
       memcpy(out, r->iovs[i].iov_base, r->msgs[i].msg_len);
       out += r->msgs[i].msg_len;
     }
-    /* The receiver must be an object: with `undefined` napi_make_callback fails and drops the batch. */
-    if (napi_make_callback(env, r->async, global, cb, 3, argv, &result) == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
+    wn_poller_emit(&r->poller, jerr, jdata, meta);
   }
   napi_close_handle_scope(env, scope);
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  udp_reader_t *r = handle->data;
-  if (!r->active) return;
+static void on_readable(wn_poller_t *p, int status) {
+  udp_reader_t *r = (udp_reader_t *)p;
   int err = status < 0 ? -status : 0;
   int n = 0;
   if (err == 0) {
@@ -477,7 +462,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   }
   /* A lasting failure (the fd is gone) would wake us forever: stop polling, report it once. */
   bool fatal = err != 0 && !transient(err);
-  if (fatal) uv_poll_stop(&r->poll);
+  if (fatal) uv_poll_stop(&r->poller.poll);
   deliver(r, err, (uint32_t)n);
 }
 
@@ -496,10 +481,6 @@ napi_value udp_recv_start(napi_env env, napi_callback_info info) {
   if (s->fd < 0) return wn_throw_errno(env, EBADF, "recvmmsg");
   if (s->reader != NULL) return wn_throw_type(env, "the socket already has a reader");
 
-  uv_loop_t *loop;
-  napi_value resource_name;
-  NAPI_CHECK(env, napi_get_uv_event_loop(env, &loop));
-  NAPI_CHECK(env, napi_create_string_utf8(env, "WeaveUdpReader", NAPI_AUTO_LENGTH, &resource_name));
   udp_reader_t *r = calloc(1, sizeof *r);
   if (r != NULL) {
     r->arena = malloc((size_t)max_datagrams * UDP_MAX_DATAGRAM);
@@ -509,35 +490,14 @@ napi_value udp_recv_start(napi_env env, napi_callback_info info) {
     r->addrs = calloc(max_datagrams, sizeof *r->addrs);
   }
   if (r == NULL || r->arena == NULL || r->meta == NULL || r->msgs == NULL || r->iovs == NULL || r->addrs == NULL) {
-    if (r != NULL) {
-      r->poll.data = r;
-      on_reader_closed((uv_handle_t *)&r->poll);
-    }
+    if (r != NULL) on_reader_closed(&r->poller);
     return wn_throw_errno(env, ENOMEM, "malloc");
   }
-  int rc = uv_poll_init(loop, &r->poll, s->fd);
-  r->poll.data = r;
-  if (rc != 0) {
-    on_reader_closed((uv_handle_t *)&r->poll);
-    return wn_throw_errno(env, -rc, "uv_poll_init");
-  }
-  r->env = env;
   r->fd = s->fd;
   r->max_datagrams = max_datagrams;
-  rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
-  if (rc != 0 || napi_async_init(env, NULL, resource_name, &r->async) != napi_ok) {
-    uv_close((uv_handle_t *)&r->poll, on_reader_closed);
-    if (rc != 0) return wn_throw_errno(env, -rc, "uv_poll_start");
-    wn_throw_napi_failure(env, "napi_async_init");
-    return NULL;
-  }
-  if (napi_create_reference(env, argv[2], 1, &r->callback) != napi_ok) {
-    napi_async_destroy(env, r->async);
-    uv_close((uv_handle_t *)&r->poll, on_reader_closed);
-    wn_throw_napi_failure(env, "napi_create_reference");
-    return NULL;
-  }
-  r->active = true;
+  r->poller.on_readable = on_readable;
+  r->poller.on_closed = on_reader_closed;
+  if (!wn_poller_start(&r->poller, env, s->fd, "WeaveUdpReader", argv[2])) return NULL;
   r->sock = s;
   s->reader = r;
   return NULL;
@@ -551,12 +511,7 @@ napi_value udp_ref(napi_env env, napi_callback_info info) {
   if (argc < 2) return wn_throw_type(env, "handle and ref are required");
   udp_sock_t *s = get_sock(env, argv[0]);
   if (s == NULL || !wn_get_bool(env, argv[1], &ref, "ref")) return NULL;
-  if (s->reader != NULL) {
-    if (ref)
-      uv_ref((uv_handle_t *)&s->reader->poll);
-    else
-      uv_unref((uv_handle_t *)&s->reader->poll);
-  }
+  if (s->reader != NULL) wn_poller_ref(&s->reader->poller, ref);
   return NULL;
 }
 

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { GossipData, Gossiper, GossipReceiver, PeerName } from '@weave-ts/core';
-import { parsePeerName } from '@weave-ts/core';
 import { VirtualClock } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
-import { formatCIDR, parseAddress } from '../src/address.js';
+import { formatCIDR } from '../src/address.js';
 import { Allocator } from '../src/allocator.js';
 import {
   decodeGossipState,
@@ -13,17 +11,7 @@ import {
   IpamMessageKind,
 } from '../src/ipam-gossip.js';
 import { seededRandom } from './seeded-random.js';
-
-/** Captured IPAM payloads of a Weave 2.8.1 cluster, fed through our allocator's gossip receiver. */
-const golden = JSON.parse(
-  readFileSync(new URL('./fixtures/ipallocation-2.8.1.json', import.meta.url), 'utf8'),
-);
-const bytes = (key: string): Uint8Array => Uint8Array.from(Buffer.from(golden[key].hex as string, 'hex'));
-
-const A = parsePeerName('0a:00:00:00:00:01');
-const B = parsePeerName('0a:00:00:00:00:02');
-const C = parsePeerName('0a:00:00:00:00:03');
-const base = parseAddress('172.16.16.0');
+import { A, B, base, bytes, C } from './golden-ipam.js';
 
 /** A gossiper that hands us the receiver and records what the allocator sends. */
 function recordingGossiper() {

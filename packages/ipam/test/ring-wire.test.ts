@@ -1,24 +1,14 @@
-import { readFileSync } from 'node:fs';
-import {
-  decodeGob,
-  encodeGob,
-  GobDecoder,
-  GobEncoder,
-  parsePeerName,
-  t,
-  type WireType,
-} from '@weave-ts/core';
+import { decodeGob, encodeGob, GobDecoder, GobEncoder, parsePeerName, type WireType } from '@weave-ts/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../src/address.js';
 import { WireValueOutOfRangeError } from '../src/errors.js';
+import { gossipStateType } from '../src/ipam-gossip.js';
 import { PaxosNode } from '../src/paxos.js';
 import { Ring } from '../src/ring.js';
 import type { RingEntry } from '../src/ring-entries.js';
 import {
   paxosFromWire,
   paxosToWire,
-  paxosWireType,
   rangeFromWire,
   rangeToWire,
   rangeWireType,
@@ -26,29 +16,8 @@ import {
   ringToWire,
   ringWireType,
 } from '../src/ring-wire.js';
+import { A, B, base, bytes, C } from './golden-ipam.js';
 
-/** Golden IPAM payloads from a Weave 2.8.1 cluster (see the fixture's description). */
-const golden = JSON.parse(
-  readFileSync(new URL('./fixtures/ipallocation-2.8.1.json', import.meta.url), 'utf8'),
-);
-const bytes = (key: string): Uint8Array => Uint8Array.from(Buffer.from(golden[key].hex as string, 'hex'));
-
-/** The allocator's gossip message as Go declares it (ipam `gossipState`). */
-const gossipStateType = t.struct(
-  'gossipState',
-  {
-    Now: t.int64,
-    Nicknames: t.map(t.uint, t.string, { goString: 'map[mesh.PeerName]string' }),
-    Paxos: paxosWireType,
-    Ring: t.ptr(ringWireType),
-  },
-  { pkg: 'ipam' },
-);
-
-const A = parsePeerName('0a:00:00:00:00:01');
-const B = parsePeerName('0a:00:00:00:00:02');
-const C = parsePeerName('0a:00:00:00:00:03');
-const base = parseAddress('172.16.16.0');
 const entry = (offset: number, peer: typeof A, free: number, version: number): RingEntry => ({
   token: base + offset,
   peer,

@@ -13,3 +13,6 @@ export type {
   DatapathComplianceOptions,
 } from './datapath-compliance.js';
 export * from './memory-local-port.js';
+export { advanceSettled } from './advance-settled.js';
+export { startAndConverge } from './converge-routers.js';
+export { simRouterOptions } from './sim-router-options.js';
