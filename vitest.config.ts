@@ -13,6 +13,7 @@ export default defineConfig({
     ],
   },
   test: {
+    reporters: ['default', './vitest.summary.ts'],
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
