@@ -25,7 +25,7 @@ import type { Overlay } from './overlay.js';
 import { Peer } from './peer.js';
 import type { PeerName } from './peer-name.js';
 import { GC_DELAY_MS, Peers } from './peers.js';
-import { ProtocolTag } from './protocol-tags.js';
+import { ProtocolTag, protocolMessage } from './protocol-tags.js';
 import { type Random, randomUint64, systemRandom } from './random.js';
 import { ROUTES_RECALC_DELAY_MS, Routes } from './routes.js';
 import {
@@ -412,7 +412,7 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
         const target = this.channelFor(channel);
         if (tag === ProtocolTag.Gossip) target.deliverGossip(from, decoder);
         else if (tag === ProtocolTag.GossipBroadcast) target.deliverBroadcast(from, decoder);
-        else target.deliverUnicast(from, decoder, Uint8Array.of(tag, ...body));
+        else target.deliverUnicast(from, decoder, protocolMessage(tag, body));
         return;
       }
       case ProtocolTag.OverlayControlMsg:

@@ -161,6 +161,18 @@ describe('router on the simulated network', () => {
     sender.gossipBroadcast({ encode: () => [new TextEncoder().encode('all')], merge: (o) => o });
     await sim.runUntilQuiet({ horizonMs: 1_000 });
     expect(got).toEqual([`unicast ${nameOf(1)} hi`, `broadcast ${nameOf(1)} all`]);
+
+    // A large unicast (an IPAM ring can be) is relayed intact through the middle router too.
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    let received: Uint8Array | undefined;
+    receiver.onGossipUnicast = (_src: PeerName, msg: Uint8Array) => {
+      received = msg;
+      return got.length;
+    };
+    sender.gossipUnicast(nameOf(3), big);
+    await sim.runUntilQuiet({ horizonMs: 1_000 });
+    expect(received).toEqual(big);
+    expect(routers[1]!.status().connections.every((c) => c.state === 'established')).toBe(true);
   });
 });
 
