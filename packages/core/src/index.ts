@@ -88,3 +88,4 @@ export type {
   AttachNetworkRouterOptions,
   NetworkRouterHandle,
 } from './l2-forwarder.js';
+export { concatBytes } from './bytes.js';

@@ -1,4 +1,4 @@
-import { type Clock, type Endpoint, type Random, systemRandom } from '@weave-ts/core';
+import { type Clock, concatBytes, type Endpoint, type Random, systemRandom } from '@weave-ts/core';
 import { UDP_OVERHEAD } from './constants.js';
 import { AddressInUseError } from './errors.js';
 import type { MessageTooBig, ReceivedDatagram, SleeveSocket } from './sleeve-socket.js';
@@ -105,7 +105,7 @@ export class SimulatedUnderlay {
         let tooBig: MessageTooBig | undefined;
         const outbox = new Map<string, Delivery>();
         for (const parts of datagrams) {
-          const pmtu = this.transmit(sim, concat(parts), to, df, outbox);
+          const pmtu = this.transmit(sim, concatBytes(parts), to, df, outbox);
           if (pmtu !== undefined && (!tooBig || pmtu < tooBig.pmtu)) tooBig = { code: 'EMSGSIZE', pmtu };
         }
         for (const delivery of outbox.values()) this.deliver(delivery.to, delivery.batch, delivery.delay);
@@ -209,17 +209,4 @@ export class SimulatedUnderlay {
       socket.handler(batch);
     }, delay);
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -1,9 +1,10 @@
+import { concatBytes } from '../bytes.js';
 import type { Random } from '../random.js';
 import type { DatagramSocket, Endpoint, StreamConnection, StreamListener } from '../transport.js';
 import { SeededRandom } from './seeded-random.js';
 import { SimDatagramSocket } from './sim-datagram.js';
 import type { SimNetworkOptions, SimNetworkStats } from './sim-network.js';
-import { concat, SimStreamConnection } from './sim-stream.js';
+import { SimStreamConnection } from './sim-stream.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 const ERRNO: Record<string, number> = {
@@ -208,7 +209,7 @@ export class Fabric {
     const source: Endpoint = { host: loop ? '127.0.0.1' : srcIp, port: from.local.port };
     const items: { data: Uint8Array; from: Endpoint }[] = [];
     for (const parts of datagrams) {
-      const data = concat(parts);
+      const data = concatBytes(parts);
       const lost = this.#loss > 0 && this.#random.float() < this.#loss;
       if (data.length > this.#maxDatagram || lost) this.stats.droppedDatagrams++;
       else items.push({ data, from: source });

@@ -169,17 +169,3 @@ export class SimStreamConnection extends EventEmitter<StreamConnectionEvents> im
     }
   }
 }
-
-/** One copy of `parts` joined together (a copy even for one part: written buffers may be reused). */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
