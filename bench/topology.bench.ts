@@ -1,9 +1,14 @@
 // Simulated mesh convergence: N routers over a SimNetwork, each told about one random earlier
-// router (as the router-sim test does), run until every router knows every peer and holds
-// min(N − 1, connection limit) established connections. Reports convergence in virtual and wall
-// seconds, CPU seconds, and stream bytes sent per peer (almost all of it topology gossip).
-// Sizes: TOPOLOGY_SIZES (comma-separated, default "100,1000"). A run gives up once it has taken
-// TOPOLOGY_BUDGET_S wall seconds (default 120) and reports how far it got.
+// router (as the router-sim test does). Converged = every router holds every other's current summary
+// (same version, no placeholders) and its wanted connections are established. Two shapes:
+// - "mesh": discovery on (the default), so routers connect to everyone up to the connection limit:
+//   min(N − 1, 200) connections each. Full-state gossip makes this O(N²) bytes per router;
+// - "sparse": discovery off (`--no-discovery`), the random tree of the given links: N − 1
+//   connections, each change relayed over several hops.
+// Reports convergence in virtual and wall seconds, CPU seconds, and stream bytes sent per peer
+// (almost all of it topology gossip). Runs: TOPOLOGY_RUNS (default "mesh:100,sparse:100,sparse:1000";
+// a 1000-router mesh would be 100 000 connections whose every change reaches 1000 routers). A run
+// gives up once it has taken TOPOLOGY_BUDGET_S wall seconds (default 300) and reports how far it got.
 // No baseline ratio: there is no other implementation to run in the same process.
 import { DEFAULT_CONN_LIMIT, peerNameFromNumber, Router, type StreamConnection } from '@weave-ts/core';
 import { SeededRandom, SimNetwork } from '@weave-ts/core/testing';
@@ -36,7 +41,9 @@ interface Outcome {
   readonly progress: string;
 }
 
-async function converge(n: number, budgetS: number): Promise<Outcome> {
+type Shape = 'mesh' | 'sparse';
+
+async function converge(shape: Shape, n: number, budgetS: number): Promise<Outcome> {
   const sim = new SimNetwork();
   const pick = new SeededRandom(7);
   const sent = { bytes: 0 };
@@ -51,15 +58,19 @@ async function converge(n: number, budgetS: number): Promise<Outcome> {
       },
       clock: sim.clock,
       random: new SeededRandom(i + 1),
+      peerDiscovery: shape === 'mesh',
     });
   });
   for (const r of routers) await r.start();
-  const wanted = Math.min(n - 1, DEFAULT_CONN_LIMIT);
   const established = (r: Router) => r.ourself.liveConnections().filter((c) => c.established).length;
-  const done = () => routers.every((r) => r.peers.size === n && established(r) >= wanted);
+  const wanted = (r: Router) =>
+    shape === 'mesh' ? Math.min(n - 1, DEFAULT_CONN_LIMIT) : r.ourself.connectionCount;
+  const current = (r: Router) =>
+    routers.filter((o) => r.peers.fetch(o.name)?.version === o.ourself.version).length;
+  const done = () => routers.every((r) => established(r) >= wanted(r) && current(r) === n);
   const progress = () =>
-    `min peers known ${Math.min(...routers.map((r) => r.peers.size))}/${n}, ` +
-    `min established ${Math.min(...routers.map(established))}/${wanted}`;
+    `min current summaries ${Math.min(...routers.map(current))}/${n}, ` +
+    `min established ${Math.min(...routers.map((r) => established(r) - wanted(r)))} vs wanted`;
 
   const virtualStart = sim.clock.now();
   const wallStart = performance.now();
@@ -97,13 +108,18 @@ async function converge(n: number, budgetS: number): Promise<Outcome> {
 
 /** Prints convergence time and gossip volume for each mesh size. */
 export async function bench(): Promise<void> {
-  const sizes = (process.env.TOPOLOGY_SIZES ?? '100,1000').split(',').map(Number);
-  const budgetS = Number(process.env.TOPOLOGY_BUDGET_S ?? 120);
-  for (const n of sizes) {
-    const o = await converge(n, budgetS);
+  const runs = (process.env.TOPOLOGY_RUNS ?? 'mesh:100,sparse:100,sparse:1000').split(',').map((run) => {
+    const [shape, size] = run.split(':');
+    if ((shape !== 'mesh' && shape !== 'sparse') || !Number.isInteger(Number(size)))
+      throw new Error(`TOPOLOGY_RUNS: expected mesh:N or sparse:N, got ${JSON.stringify(run)}`);
+    return { shape: shape as Shape, n: Number(size) };
+  });
+  const budgetS = Number(process.env.TOPOLOGY_BUDGET_S ?? 300);
+  for (const { shape, n } of runs) {
+    const o = await converge(shape, n, budgetS);
     const state = o.converged ? 'converged' : `NOT converged within ${budgetS} s wall (${o.progress})`;
     console.log(
-      `topology ${n} peers: ${state}; virtual ${o.virtualS.toFixed(1)} s, wall ${o.wallS.toFixed(1)} s, ` +
+      `topology ${shape} ${n} peers: ${state}; virtual ${o.virtualS.toFixed(1)} s, wall ${o.wallS.toFixed(1)} s, ` +
         `cpu ${o.cpuS.toFixed(1)} s, ${(o.bytesPerPeer / 1024).toFixed(0)} KiB sent per peer`,
     );
   }

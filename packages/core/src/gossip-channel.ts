@@ -26,6 +26,8 @@ export interface GossipRouting {
   randomNeighbours(except: PeerName): PeerName[];
   /** Queues a protocol message on the connection to `neighbour`; false if there is none. */
   sendToNeighbour(neighbour: PeerName, msg: Uint8Array): boolean;
+  /** Runs `fn` once the messages arriving now have been handled (a 0 ms timer on the router's clock). */
+  defer(fn: () => void): void;
 }
 
 /** A gossip unicast had nowhere to go. */
@@ -47,36 +49,49 @@ function envelope(channel: string, from: PeerName, payload: Uint8Array): Uint8Ar
     .finish();
 }
 
+type MakeMessage = (payload: Uint8Array) => Uint8Array;
+
+/** A send waiting for the flush: its next hops are chosen then, on the routes of that moment. */
+interface SendRequest {
+  /** The neighbours to send to (resolved at flush time). */
+  readonly hops: () => readonly PeerName[];
+  /** Distinguishes kinds of message to the same neighbour (gossip, or broadcasts per origin). */
+  readonly kind: string;
+  readonly data: GossipData;
+  readonly make: MakeMessage;
+}
+
 /**
- * Per neighbour and kind, pending data is merged until the next flush, so a burst of updates becomes one
- * message (upstream's `gossipSender`).
+ * Sends wait for a flush that runs once everything arriving at the same moment has been handled
+ * (upstream's per-connection `gossipSender`). Then the routes are brought up to date once, each
+ * request picks its hops, and per neighbour and kind the data is merged, so a burst of updates becomes
+ * one message a neighbour and one route recalculation instead of one per message.
  */
 class PendingSends {
-  private readonly pending = new Map<
-    string,
-    { to: PeerName; data: GossipData; make: (p: Uint8Array) => Uint8Array }
-  >();
-  private scheduled = false;
+  private requests: SendRequest[] = [];
 
   constructor(private readonly routing: GossipRouting) {}
 
-  queue(key: string, to: PeerName, data: GossipData, make: (payload: Uint8Array) => Uint8Array): void {
-    const existing = this.pending.get(key);
-    if (existing) existing.data = existing.data.merge(data);
-    else this.pending.set(key, { to, data, make });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.flush());
-    }
+  queue(hops: () => readonly PeerName[], kind: string, data: GossipData, make: MakeMessage): void {
+    if (this.requests.length === 0) this.routing.defer(() => this.flush());
+    this.requests.push({ hops, kind, data, make });
   }
 
   private flush(): void {
-    this.scheduled = false;
-    const batch = [...this.pending.values()];
-    this.pending.clear();
+    const requests = this.requests;
+    this.requests = [];
+    const merged = new Map<string, { to: PeerName; data: GossipData; make: MakeMessage }>();
+    for (const { hops, kind, data, make } of requests) {
+      for (const to of hops()) {
+        const key = `${kind}|${to}`;
+        const existing = merged.get(key);
+        if (existing) existing.data = existing.data.merge(data);
+        else merged.set(key, { to, data, make });
+      }
+    }
     // The same data usually goes to several neighbours: encode it once per flush.
     const encoded = new Map<GossipData, Uint8Array[]>();
-    for (const { to, data, make } of batch) {
+    for (const { to, data, make } of merged.values()) {
       let payloads = encoded.get(data);
       if (!payloads) {
         payloads = data.encode();
@@ -120,7 +135,13 @@ export class RouterGossipChannel implements GossipChannel {
   /** Sends our full state down one new connection. */
   sendAllTo(neighbour: PeerName): void {
     const data = this.receiver.gossip();
-    if (data) this.sends.queue(`g|${neighbour}`, neighbour, data, (p) => this.gossipMessage(p));
+    if (data)
+      this.sends.queue(
+        () => [neighbour],
+        'g',
+        data,
+        (p) => this.gossipMessage(p),
+      );
   }
 
   /** Periodic gossip: full state to a random neighbour subset. */
@@ -161,14 +182,16 @@ export class RouterGossipChannel implements GossipChannel {
   private relayBroadcast(origin: PeerName, data: GossipData): void {
     const make = (p: Uint8Array) =>
       protocolMessage(ProtocolTag.GossipBroadcast, envelope(this.name, origin, p));
-    for (const hop of this.routing.broadcastNextHops(origin))
-      this.sends.queue(`b|${origin}|${hop}`, hop, data, make);
+    this.sends.queue(() => this.routing.broadcastNextHops(origin), `b|${origin}`, data, make);
   }
 
   private relay(except: PeerName, data: GossipData): void {
-    for (const hop of this.routing.randomNeighbours(except)) {
-      this.sends.queue(`g|${hop}`, hop, data, (p) => this.gossipMessage(p));
-    }
+    this.sends.queue(
+      () => this.routing.randomNeighbours(except),
+      'g',
+      data,
+      (p) => this.gossipMessage(p),
+    );
   }
 }
 

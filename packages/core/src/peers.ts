@@ -272,21 +272,30 @@ export class Peers extends EventEmitter<PeersEvents> {
    * own short ID, freed IDs are tried again.
    */
   garbageCollect(): Peer[] {
+    return this.remove(this.unreachable());
+  }
+
+  /** {@link garbageCollect} of just `peers` (found by {@link unreachable}). */
+  remove(peers: readonly Peer[]): Peer[] {
     const pending = this.newPending();
-    const { nextHops: reached } = walkRoutes(this.ourself, (n) => this.byName.get(n), false);
-    for (const [name, peer] of this.byName) {
-      if (!reached.has(name) && this.localRefCount(peer) === 0) {
-        this.byName.delete(name);
-        this.removals++;
-        this.shortIds.delete(peer, pending);
-        pending.removed.push(peer);
-      }
+    for (const peer of peers) {
+      if (this.byName.get(peer.name) !== peer) continue;
+      this.byName.delete(peer.name);
+      this.removals++;
+      this.shortIds.delete(peer, pending);
+      pending.removed.push(peer);
     }
     if (pending.removed.length > 0 && this.shortIds.get(this.ourself.shortId) !== this.ourself) {
       pending.reassignLocal = true;
     }
     this.notify(pending);
     return pending.removed;
+  }
+
+  /** The peers {@link garbageCollect} would remove now. */
+  unreachable(): Peer[] {
+    const { nextHops: reached } = walkRoutes(this.ourself, (n) => this.byName.get(n), false);
+    return [...this.byName.values()].filter((p) => !reached.has(p.name) && this.localRefCount(p) === 0);
   }
 
   /**

@@ -150,6 +150,8 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
   private boundPort: number;
   private readonly timers = new Map<string, TimerHandle>();
   private pendingTopology = new Set<PeerName>();
+  /** Peers found unreachable by the last garbage collection (see {@link collectGarbage}). */
+  private gcSuspects = new Set<PeerName>();
   private running = false;
 
   constructor(options: RouterOptions) {
@@ -215,9 +217,16 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     const created = new RouterGossipChannel(channel, receiver, {
       ourName: this.ourself.name,
       unicastNextHop: (dst) => this.routes.unicastAll(dst),
-      broadcastNextHops: (origin) => [...this.routes.broadcastAll(origin)],
-      randomNeighbours: (except) => this.routes.randomNeighbours(except, this.random),
+      broadcastNextHops: (origin) => {
+        this.routes.ensureRecalculated();
+        return [...this.routes.broadcastAll(origin)];
+      },
+      randomNeighbours: (except) => {
+        this.routes.ensureRecalculated();
+        return this.routes.randomNeighbours(except, this.random);
+      },
       sendToNeighbour: (neighbour, msg) => this.sendToNeighbour(neighbour, msg),
+      defer: (fn) => this.clock.setTimeout(() => this.running && fn(), 0),
     });
     this.channels.set(channel, created);
     return created;
@@ -554,16 +563,29 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
    * gossip each is recomputed once, not once per message.
    */
   private scheduleRoutes(): void {
+    this.routes.invalidate();
     this.schedule('routes', ROUTES_RECALC_DELAY_MS, () => {
-      this.routes.recalculate();
+      this.routes.ensureRecalculated();
       this.connectionMaker.refresh();
     });
   }
 
   private scheduleGC(delay: number): void {
-    this.schedule('gc', delay, () => {
-      this.peers.garbageCollect();
-    });
+    this.schedule('gc', delay, () => this.collectGarbage());
+  }
+
+  /**
+   * Removes peers that were unreachable at the previous collection too, at least GC_DELAY_MS ago.
+   * Upstream removes them at once, but then a peer heard of just before the update that links it
+   * (every router defers its own updates by 1 s) is dropped, and the peers behind it come back only as
+   * placeholders until the next periodic gossip; DNS and IPAM would forget live peers meanwhile.
+   */
+  private collectGarbage(): void {
+    const unreachable = this.peers.unreachable();
+    const suspects = this.gcSuspects;
+    this.peers.remove(unreachable.filter((p) => suspects.has(p.name)));
+    this.gcSuspects = new Set(unreachable.filter((p) => !suspects.has(p.name)).map((p) => p.name));
+    if (this.gcSuspects.size > 0) this.scheduleGC(GC_DELAY_MS);
   }
 
   private schedulePeriodicGossip(): void {

@@ -17,7 +17,10 @@ import type { Random } from './random.js';
  * All peers run the same deterministic walk on the same gossip, so unicast paths are loop-free and a
  * broadcast reaches every peer once while the topology is stable. Tables change only in
  * {@link Routes.recalculate}, which upstream defers by {@link ROUTES_RECALC_DELAY_MS} to coalesce bursts;
- * the caller schedules it. Broadcast entries for other origins are computed on first use and cached
+ * the caller schedules it and marks the tables stale with {@link Routes.invalidate} meanwhile. Gossip
+ * relays call {@link Routes.ensureRecalculated} first, as upstream does: a relay decided on stale
+ * tables can miss a neighbour that just joined, and the news then waits for periodic gossip (30 s a
+ * hop in a sparse mesh). Broadcast entries for other origins are computed on first use and cached
  * until the next recalculation.
  */
 
@@ -39,6 +42,7 @@ export class Routes extends EventEmitter<RoutesEvents> {
   private broadcastTable: BroadcastTable;
   private broadcastAllTable: BroadcastTable;
   private readonly lookup: PeerLookup;
+  private stale = false;
 
   /** Starts knowing only ourselves, as upstream does before the first recalculation. */
   constructor(private readonly peers: Peers) {
@@ -72,14 +76,15 @@ export class Routes extends EventEmitter<RoutesEvents> {
   }
 
   /**
-   * Neighbours to gossip to: `max(1, floor(log2(reachable peers incl. us)))` distinct ones, never
-   * `except`, fewer if we have fewer. Each pick is a uniformly random destination's first hop (from
-   * `unicastAll`), so a neighbour behind which many peers sit is picked more often.
+   * Neighbours to gossip to: `floor(min(2·log2(reachable peers incl. us), candidates))` distinct ones,
+   * never `except` (mesh's later `randomNeighbours`). Each pick is a uniformly random destination's
+   * first hop (from `unicastAll`), so a neighbour behind which many peers sit is picked more often.
    */
   randomNeighbours(except: PeerName | undefined, random: Random): PeerName[] {
     const hops: PeerName[] = [];
     for (const h of this.unicastAllTable.values()) if (h !== UNKNOWN_PEER_NAME && h !== except) hops.push(h);
-    const count = Math.max(1, Math.floor(Math.log2(this.unicastAllTable.size)));
+    const candidates = new Set(hops).size;
+    const count = Math.floor(Math.min(2 * Math.log2(this.unicastAllTable.size), candidates));
     const chosen = new Set<PeerName>();
     // A partial Fisher-Yates shuffle: destinations in random order until enough distinct hops are seen.
     for (let i = 0; i < hops.length && chosen.size < count; i++) {
@@ -100,6 +105,16 @@ export class Routes extends EventEmitter<RoutesEvents> {
     return this.broadcastTable;
   }
 
+  /** The topology changed: the tables are stale until the next recalculation. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** Recalculates now if the topology changed since the last recalculation. */
+  ensureRecalculated(): void {
+    if (this.stale) this.recalculate();
+  }
+
   /**
    * Recomputes the unicast tables and our own broadcast entries from the current topology; other
    * origins' broadcast entries are dropped and computed again when looked up (as upstream does: in a
@@ -107,6 +122,7 @@ export class Routes extends EventEmitter<RoutesEvents> {
    * true when a table differs, or when dropped entries might have.
    */
   recalculate(): boolean {
+    this.stale = false;
     const us = this.peers.ourself;
     const unicast = walkRoutes(us, this.lookup, true).nextHops;
     const unicastAll = walkRoutes(us, this.lookup, false).nextHops;

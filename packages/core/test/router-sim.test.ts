@@ -193,6 +193,29 @@ async function runUntil(
 }
 
 describe('convergence at scale (simulated)', () => {
+  it('a sparse mesh converges from its connection updates alone, without periodic gossip', async () => {
+    // A random tree without discovery: every topology change must travel several hops through relays
+    // that just learnt of their new neighbours (relays recalculate routes first, as upstream does).
+    const sim = new SimNetwork();
+    const pick = new SeededRandom(11);
+    const n = 200;
+    const routers = Array.from({ length: n }, (_, i) =>
+      makeRouter(sim, i + 1, { peerDiscovery: false, gossipIntervalMs: 24 * 3_600_000 }),
+    );
+    await startAll(routers);
+    for (let i = 1; i < n; i++) routers[i]!.connect([ipOf(pick.int(i) + 1)]);
+    await sim.runUntilQuiet({ horizonMs: 10_000 });
+    for (const r of routers) {
+      expect(r.peers.size).toBe(n);
+      for (const other of routers) {
+        // Every router holds every other's current summary (no stale copies, no placeholders).
+        expect(r.peers.fetch(other.name)?.version).toBe(other.ourself.version);
+        if (other !== r) expect(r.routes.unicast(other.name)).toBeDefined();
+      }
+    }
+    for (const r of routers) await r.stop();
+  }, 60_000);
+
   it('100 peers each given one random earlier peer converge to a full mesh; a partition splits and heals', async () => {
     const sim = new SimNetwork();
     const pick = new SeededRandom(7);

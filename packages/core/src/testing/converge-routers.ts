@@ -5,10 +5,10 @@ import type { SimNetwork } from './sim-network.js';
  * Starts `routers` (host `n` is `routers[n - 1]`), has host `from` dial `addressOf(to)` for every
  * `[from, to]` of `links`, and runs `sim` until every router has a unicast route to every other.
  *
- * A topology update goes to only log2(peers) random neighbours, so the far end of a line may hear
- * that the middle's connections are established only from a later periodic gossip (every 30 s):
- * after the first 5 s of virtual time it runs up to ten more 30-second rounds. Returns whether the
- * routers converged; the caller asserts it.
+ * Topology updates normally arrive within the first 5 s of virtual time; a topology update goes to
+ * at most 2·log2(peers) random neighbours, though, so in a dense mesh one may be heard only from a
+ * later periodic gossip (every 30 s): then it runs up to ten more 30-second rounds. Returns whether
+ * the routers converged; the caller asserts it.
  */
 export async function startAndConverge(
   sim: SimNetwork,
