@@ -6,6 +6,8 @@
 //   VXLAN:  [c0] eth0 ─ veth ─ br0 ─ vx0 ══ underlay veth ══ vx0 ─ br0 ─ veth ─ eth0 [c1]
 //   sleeve: [c0] ethwe ─ veth ─ weave ─ TAP ─ node (router + sleeve) ══ UDP ══ node ─ TAP ─ … [c1]
 //
+// Each path is set up once and measured SLEEVE_BENCH_RUNS times (default 3); every figure printed is
+// the median over the runs, as in baselines.md (single runs on this 2-vCPU VM spread by ±20 %).
 // SLEEVE_BENCH_CPU_PROF_DIR=<dir> writes a .cpuprofile of every weave host process into <dir>;
 // SLEEVE_BENCH_PATHS=vxlan,plain,encrypted (the default) picks which paths run (ratios need both sides).
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -25,6 +27,7 @@ const IPERF_PORT = 5201;
 const PASSWORD = 'sleeve-bench-password';
 const PROF_DIR = process.env.SLEEVE_BENCH_CPU_PROF_DIR;
 const PATHS = new Set((process.env.SLEEVE_BENCH_PATHS ?? 'vxlan,plain,encrypted').split(','));
+const RUNS = Number(process.env.SLEEVE_BENCH_RUNS ?? 3);
 
 /** What one path measured. */
 interface PathResult {
@@ -158,11 +161,16 @@ async function iperf(client: TestHost, args: string[], seconds: number): Promise
   return JSON.parse(stdout) as IperfReport;
 }
 
+function sorted(xs: number[]): number[] {
+  return xs.sort((a, b) => a - b);
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** Warms the path up, then measures it `RUNS` times; the result holds the median of each figure. */
 async function measure(label: string, setup: Setup): Promise<PathResult> {
   const { client, server, serverIp } = setup;
   const iperfServer: ChildProcess = server.spawn('iperf3', ['-s', '-p', String(IPERF_PORT)], {
@@ -182,39 +190,56 @@ async function measure(label: string, setup: Setup): Promise<PathResult> {
     await client.exec('ping', ['-c', '3', '-i', '0.1', serverIp]);
     // A short TCP run first: lets the container learn the path MTU (ICMP frag-needed) and warms up JIT.
     await iperf(client, ['-c', serverIp, '-t', '1'], 1);
-
-    const ticksBefore = setup.datapathPids.map(cpuTicks);
-    const tcpStart = process.hrtime.bigint();
-    const tcp = await iperf(client, ['-c', serverIp, '-t', String(TCP_SECONDS)], TCP_SECONDS);
-    const tcpSeconds = Number(process.hrtime.bigint() - tcpStart) / 1e9;
-    const ticks = setup.datapathPids.map(cpuTicks).reduce((a, t, i) => a + t - ticksBefore[i]!, 0);
-
-    const udp = await iperf(
-      client,
-      ['-c', serverIp, '-u', '-l', '64', '-b', '0', '-t', String(UDP_SECONDS)],
-      UDP_SECONDS,
-    );
-    const sum = udp.end.sum ?? { packets: 0, lost_packets: 0, seconds: 1 };
-
-    const { stdout } = await client.exec('ping', ['-c', String(PING_PROBES), '-i', '0.005', serverIp], {
-      timeoutMs: 30_000,
-    });
-    const rtts = [...stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
-
+    const runs: PathResult[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await measureOnce(label, setup));
+    const median = (pick: (r: PathResult) => number) => percentile(sorted(runs.map(pick)), 50);
     return {
       label,
-      tcpBps: tcp.end.sum_received?.bits_per_second ?? 0,
-      retransmits: tcp.end.sum_sent?.retransmits ?? 0,
-      udpPps: (sum.packets - sum.lost_packets) / sum.seconds,
-      udpOfferedPps: sum.packets / sum.seconds,
-      rttP50Ms: percentile(rtts, 50),
-      rttP99Ms: percentile(rtts, 99),
-      // Clock ticks are 1/100 s on Linux.
-      ...(setup.datapathPids.length > 0 ? { datapathCpu: ticks / tcpSeconds } : {}),
+      tcpBps: median((r) => r.tcpBps),
+      retransmits: median((r) => r.retransmits),
+      udpPps: median((r) => r.udpPps),
+      udpOfferedPps: median((r) => r.udpOfferedPps),
+      rttP50Ms: median((r) => r.rttP50Ms),
+      rttP99Ms: median((r) => r.rttP99Ms),
+      ...(runs[0]!.datapathCpu === undefined ? {} : { datapathCpu: median((r) => r.datapathCpu!) }),
     };
   } finally {
     iperfServer.kill('SIGTERM');
   }
+}
+
+/** One round of the three measurements, in the order of baselines.md: TCP, UDP, ping. */
+async function measureOnce(label: string, setup: Setup): Promise<PathResult> {
+  const { client, serverIp } = setup;
+  const ticksBefore = setup.datapathPids.map(cpuTicks);
+  const tcpStart = process.hrtime.bigint();
+  const tcp = await iperf(client, ['-c', serverIp, '-t', String(TCP_SECONDS)], TCP_SECONDS);
+  const tcpSeconds = Number(process.hrtime.bigint() - tcpStart) / 1e9;
+  const ticks = setup.datapathPids.map(cpuTicks).reduce((a, t, i) => a + t - ticksBefore[i]!, 0);
+
+  const udp = await iperf(
+    client,
+    ['-c', serverIp, '-u', '-l', '64', '-b', '0', '-t', String(UDP_SECONDS)],
+    UDP_SECONDS,
+  );
+  const sum = udp.end.sum ?? { packets: 0, lost_packets: 0, seconds: 1 };
+
+  const { stdout } = await client.exec('ping', ['-c', String(PING_PROBES), '-i', '0.005', serverIp], {
+    timeoutMs: 30_000,
+  });
+  const rtts = sorted([...stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])));
+
+  return {
+    label,
+    tcpBps: tcp.end.sum_received?.bits_per_second ?? 0,
+    retransmits: tcp.end.sum_sent?.retransmits ?? 0,
+    udpPps: (sum.packets - sum.lost_packets) / sum.seconds,
+    udpOfferedPps: sum.packets / sum.seconds,
+    rttP50Ms: percentile(rtts, 50),
+    rttP99Ms: percentile(rtts, 99),
+    // Clock ticks are 1/100 s on Linux.
+    ...(setup.datapathPids.length > 0 ? { datapathCpu: ticks / tcpSeconds } : {}),
+  };
 }
 
 async function run(label: string, make: () => Promise<Setup>): Promise<PathResult> {

@@ -28,6 +28,19 @@ describe.runIf(native !== undefined)('native secretbox (host addon)', () => {
     );
   });
 
+  it('agrees with tweetnacl at every length around the 4-block and 16-byte boundaries', () => {
+    // The stream runs four 64-byte blocks at a time after the first 32 bytes; Poly1305 takes 16-byte
+    // blocks with a padded tail: lengths around each edge take every mix of the code paths.
+    const key = nacl.randomBytes(32);
+    const nonce = nacl.randomBytes(24);
+    for (let length = 0; length <= 1100; length++) {
+      const msg = nacl.randomBytes(length);
+      const out = new Uint8Array(length + 16);
+      box.seal(out, msg, nonce, key);
+      expect(Buffer.from(out).equals(Buffer.from(nacl.secretbox(msg, nonce, key)))).toBe(true);
+    }
+  });
+
   it('refuses any flipped bit and leaves the output untouched', () => {
     fc.assert(
       fc.property(
