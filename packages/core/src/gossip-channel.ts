@@ -21,7 +21,7 @@ export interface GossipRouting {
   /** Next hop towards `dst` over any connection, if known. */
   unicastNextHop(dst: PeerName): PeerName | undefined;
   /** Our next hops on `origin`'s broadcast tree (any connection). */
-  broadcastNextHops(origin: PeerName): PeerName[];
+  broadcastNextHops(origin: PeerName): readonly PeerName[];
   /** A random subset of neighbours to gossip to, never including `except`. */
   randomNeighbours(except: PeerName): PeerName[];
   /** Queues a protocol message on the connection to `neighbour`; false if there is none. */
@@ -135,13 +135,7 @@ export class RouterGossipChannel implements GossipChannel {
   /** Sends our full state down one new connection. */
   sendAllTo(neighbour: PeerName): void {
     const data = this.receiver.gossip();
-    if (data)
-      this.sends.queue(
-        () => [neighbour],
-        'g',
-        data,
-        (p) => this.gossipMessage(p),
-      );
+    if (data) this.sends.queue(() => [neighbour], 'g', data, this.gossipMessage);
   }
 
   /** Periodic gossip: full state to a random neighbour subset. */
@@ -170,9 +164,8 @@ export class RouterGossipChannel implements GossipChannel {
     if (delta) this.relay(sender, delta);
   }
 
-  private gossipMessage(payload: Uint8Array): Uint8Array {
-    return protocolMessage(ProtocolTag.Gossip, envelope(this.name, this.routing.ourName, payload));
-  }
+  private readonly gossipMessage: MakeMessage = (payload) =>
+    protocolMessage(ProtocolTag.Gossip, envelope(this.name, this.routing.ourName, payload));
 
   private relayUnicast(dst: PeerName, msg: Uint8Array): void {
     const hop = this.routing.unicastNextHop(dst);
@@ -186,12 +179,7 @@ export class RouterGossipChannel implements GossipChannel {
   }
 
   private relay(except: PeerName, data: GossipData): void {
-    this.sends.queue(
-      () => this.routing.randomNeighbours(except),
-      'g',
-      data,
-      (p) => this.gossipMessage(p),
-    );
+    this.sends.queue(() => this.routing.randomNeighbours(except), 'g', data, this.gossipMessage);
   }
 }
 

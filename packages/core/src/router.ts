@@ -219,7 +219,7 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
       unicastNextHop: (dst) => this.routes.unicastAll(dst),
       broadcastNextHops: (origin) => {
         this.routes.ensureRecalculated();
-        return [...this.routes.broadcastAll(origin)];
+        return this.routes.broadcastAll(origin);
       },
       randomNeighbours: (except) => {
         this.routes.ensureRecalculated();
