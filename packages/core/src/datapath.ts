@@ -1,3 +1,4 @@
+import type { MacKey } from './ethernet.js';
 import type { Overlay, OverlayConnection, OverlayConnectionParams } from './overlay.js';
 import type { PeerName } from './peer-name.js';
 
@@ -12,6 +13,8 @@ import type { PeerName } from './peer-name.js';
  *                                                              ─▶ wire ─▶ remote NetworkOverlay
  *  remote ─▶ NetworkOverlay.onFramesReceived ─▶ L2Forwarder ─▶ LocalPort.inject ─▶ containers
  *                                                           └▶ relay (forward again)
+ *  L2Forwarder ─▶ NetworkOverlay.offerFlows(flows it just handled) ─▶ a fast path may take them over
+ *                 └▶ DatapathConnection (to `via`).offerFlows(send flows)   until invalidateRoutes()
  * ```
  *
  * Frames move in batches, as in wireguard-go's `tun.Device`/`conn.Bind`: one call carries many frames,
@@ -42,6 +45,28 @@ export interface OverlayFrame {
   /** The Ethernet frame. */
   readonly frame: Uint8Array;
 }
+
+/** A unicast flow from a local container that the L2 forwarder just sent in software. */
+export interface SendFlowOffer {
+  readonly kind: 'send';
+  readonly srcMac: MacKey;
+  readonly dstMac: MacKey;
+  /** The key the frames were forwarded with: srcPeer = us, dstPeer = where dstMac lives. */
+  readonly key: ForwardPacketKey;
+  /** The next hop the frames went to (routes.unicast(dstPeer)). */
+  readonly via: PeerName;
+}
+
+/** A unicast flow from a remote peer that the L2 forwarder just delivered to a local container. */
+export interface DeliverFlowOffer {
+  readonly kind: 'deliver';
+  readonly srcPeer: PeerName;
+  readonly srcMac: MacKey;
+  readonly dstMac: MacKey;
+}
+
+/** A flow the L2 forwarder offers a datapath (see {@link NetworkOverlay.offerFlows}). */
+export type FlowOffer = SendFlowOffer | DeliverFlowOffer;
 
 /** Receives frames that arrived over the overlay: one call per batch; the receiver owns the batch. */
 export type FrameConsumer = (frames: readonly OverlayFrame[]) => void;
@@ -87,6 +112,13 @@ export interface DatapathConnection extends OverlayConnection {
    * (the sleeve: it reports `error` instead) leave this out.
    */
   onHealthChange?(listener: HealthListener): void;
+  /**
+   * Send flows whose next hop is this connection's remote peer, offered to the forwarder the overlay
+   * switch currently prefers (see {@link NetworkOverlay.offerFlows}). The switch offers to its best
+   * forwarder even when a later one carried the batch, so a forwarder that declines `forward` for a
+   * key must ignore offers with that key too.
+   */
+  offerFlows?(offers: readonly SendFlowOffer[]): void;
 }
 
 /**
@@ -107,6 +139,14 @@ export interface NetworkOverlay extends Overlay {
   invalidateRoutes(): void;
   /** Some short ID now names another peer: drop anything cached by short ID. */
   invalidateShortIDs(): void;
+  /**
+   * Flows the L2 forwarder handled in software and that a datapath may take over, so later frames of
+   * the flow skip JavaScript. JavaScript stays the authority: an offer holds until the next
+   * `invalidateRoutes()`, and a datapath that caches offers must also expire them on its own (the
+   * forwarder refreshes MAC ages only for frames it sees, so seconds, well under its 10 min, are right).
+   * Leave it out when there is nothing to take over: the forwarder then skips the bookkeeping.
+   */
+  offerFlows?(offers: readonly FlowOffer[]): void;
 }
 
 /** Receives frames captured from local containers: one call per batch; the receiver owns the batch. */

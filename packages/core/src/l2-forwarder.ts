@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Clock } from './clock.js';
 import {
+  type FlowOffer,
   type ForwardPacketKey,
   type LocalPort,
   type NetworkOverlay,
@@ -38,10 +39,13 @@ import type { Routes } from './routes.js';
  *   group / unknown ─▶ each hop H of                               dst MAC not ours ─▶ each hop H of
  *                      broadcast(us), key {us,H}                   broadcast(src), key {src,H}
  *          └──────── frames grouped by (next hop, key): one forward call per group ────────┘
+ * offers (only if the datapath has offerFlows), after injecting and sending:
+ *   unicast group forwarded ─▶ send {src MAC, dst MAC, key, via}   dst MAC at us ─▶ deliver {src peer,
+ *                                                                  src MAC, dst MAC} unless src MAC moved
  * ```
  *
  * Everything is per batch: one inject call, one forward call per next hop and key, at most one
- * `invalidateRoutes` and one `macsMoved` event. Nothing is emitted per frame.
+ * `invalidateRoutes`, one `offerFlows` call and one `macsMoved` event. Nothing is emitted per frame.
  */
 
 /** The routing tables the forwarder reads (a core `Routes`: established, symmetric connections only). */
@@ -91,7 +95,7 @@ export interface L2ForwarderOptions {
   /** Our peer name. */
   readonly ourName: PeerName;
   readonly routes: L2Routes;
-  readonly datapath: Pick<NetworkOverlay, 'forward' | 'onFramesReceived' | 'invalidateRoutes'>;
+  readonly datapath: Pick<NetworkOverlay, 'forward' | 'onFramesReceived' | 'invalidateRoutes' | 'offerFlows'>;
   readonly port: LocalPort;
   readonly macs: MacCache;
   readonly logger?: Logger;
@@ -101,13 +105,36 @@ interface Group {
   readonly key: ForwardPacketKey;
   readonly broadcast: boolean;
   readonly frames: Uint8Array[];
+  /** Distinct captured unicast flows as src MAC, dst MAC pairs; only kept for a datapath taking offers. */
+  flows?: MacKey[];
+}
+
+/** Remembers that `group` carries the flow `src` → `dst`, once. */
+function addFlow(group: Group, src: MacKey, dst: MacKey): void {
+  const flows = group.flows;
+  if (!flows) {
+    group.flows = [src, dst];
+    return;
+  }
+  for (let i = 0; i < flows.length; i += 2) if (flows[i] === src && flows[i + 1] === dst) return;
+  flows.push(src, dst);
+}
+
+/**
+ * Adds a deliver offer unless the batch already has it. The MACs identify it: a src MAC is at one peer
+ * per batch unless it moved, and the flows of moved MACs are not offered.
+ */
+function addDelivery(offers: FlowOffer[], srcPeer: PeerName, srcMac: MacKey, dstMac: MacKey): void {
+  for (const o of offers) if (o.srcMac === srcMac && o.dstMac === dstMac) return;
+  offers.push({ kind: 'deliver', srcPeer, srcMac, dstMac });
 }
 
 /** Frames bound for the datapath in one batch, grouped by next hop and key. */
 class Outbox {
   private readonly byHop = new Map<PeerName, Group[]>();
 
-  add(via: PeerName, src: PeerName, dst: PeerName, broadcast: boolean, frame: Uint8Array): void {
+  /** Adds the frame to its group and returns that group. */
+  add(via: PeerName, src: PeerName, dst: PeerName, broadcast: boolean, frame: Uint8Array): Group {
     let groups = this.byHop.get(via);
     if (!groups) {
       groups = [];
@@ -116,10 +143,12 @@ class Outbox {
     for (const g of groups) {
       if (g.key.srcPeer === src && g.key.dstPeer === dst && g.broadcast === broadcast) {
         g.frames.push(frame);
-        return;
+        return g;
       }
     }
-    groups.push({ key: { srcPeer: src, dstPeer: dst }, broadcast, frames: [frame] });
+    const group: Group = { key: { srcPeer: src, dstPeer: dst }, broadcast, frames: [frame] };
+    groups.push(group);
+    return group;
   }
 
   *groups(): Generator<[PeerName, Group]> {
@@ -185,6 +214,7 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
     const c = this.counters;
     c.captured += frames.length;
     const out = new Outbox();
+    const offers: FlowOffer[] | undefined = this.datapath.offerFlows ? [] : undefined;
     for (const frame of frames) {
       if (frame.length < ETHERNET_HEADER_SIZE) {
         c.droppedShort++;
@@ -213,10 +243,12 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
       } else if (dstPeer === undefined) {
         for (const hop of this.routes.broadcast(this.us)) out.add(hop, this.us, hop, true, frame);
       } else {
-        this.unicast(out, this.us, dstPeer, frame);
+        const group = this.unicast(out, this.us, dstPeer, frame);
+        if (group && offers) addFlow(group, src, dst);
       }
     }
-    this.send(out);
+    this.send(out, offers);
+    this.offer(offers);
   }
 
   /** Handles frames that arrived over the overlay (what the datapath's consumer calls). */
@@ -225,6 +257,7 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
     const c = this.counters;
     c.received += frames.length;
     const out = new Outbox();
+    const offers: FlowOffer[] | undefined = this.datapath.offerFlows ? [] : undefined;
     const inject: Uint8Array[] = [];
     const moves: MacMove[] = [];
     for (const { src: srcPeer, dst: dstPeer, frame } of frames) {
@@ -250,6 +283,8 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
       const dst = dstMac(frame);
       if (isGroupMac(dst) || this.macs.lookup(dst) !== this.us) {
         for (const hop of this.routes.broadcast(srcPeer)) out.add(hop, srcPeer, hop, true, frame);
+      } else if (offers) {
+        addDelivery(offers, srcPeer, mac, dst);
       }
     }
     if (inject.length > 0) {
@@ -258,27 +293,47 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
     }
     if (moves.length > 0) this.datapath.invalidateRoutes();
     this.send(out);
+    // A MAC that moved in this batch may have sent from both peers: offer none of its flows, not even
+    // those seen before the move (a fast path would keep delivering from the old peer).
+    this.offer(moves.length > 0 ? offers?.filter((o) => !moves.some((m) => m.mac === o.srcMac)) : offers);
     if (moves.length > 0) this.emit('macsMoved', moves);
   }
 
-  private unicast(out: Outbox, srcPeer: PeerName, dstPeer: PeerName, frame: Uint8Array): void {
+  private unicast(out: Outbox, srcPeer: PeerName, dstPeer: PeerName, frame: Uint8Array): Group | undefined {
     const via = this.routes.unicast(dstPeer);
     if (via === undefined) {
       // Not necessarily an error: the destination may have gone while the frame was in flight.
       this.counters.droppedNoRoute++;
-      return;
+      return undefined;
     }
-    out.add(via, srcPeer, dstPeer, false, frame);
+    return out.add(via, srcPeer, dstPeer, false, frame);
   }
 
-  private send(out: Outbox): void {
+  /**
+   * Forwards every group; for a datapath taking offers, adds a send offer per flow of each unicast
+   * group it took (only captured unicast groups have flows, and a dst MAC is in one group only).
+   */
+  private send(out: Outbox, offers?: FlowOffer[]): void {
     const c = this.counters;
     for (const [via, group] of out.groups()) {
       c.forwardCalls++;
       const result = this.datapath.forward(group.key, group.frames, { via, broadcast: group.broadcast });
-      if (result === 'forwarded') c.forwarded += group.frames.length;
-      else c.droppedDatapath += group.frames.length;
+      if (result !== 'forwarded') {
+        c.droppedDatapath += group.frames.length;
+        continue;
+      }
+      c.forwarded += group.frames.length;
+      const flows = group.flows;
+      if (!flows || !offers) continue;
+      for (let i = 0; i < flows.length; i += 2) {
+        offers.push({ kind: 'send', srcMac: flows[i]!, dstMac: flows[i + 1]!, key: group.key, via });
+      }
     }
+  }
+
+  /** Hands the batch's offers to the datapath in one call, if there are any. */
+  private offer(offers: readonly FlowOffer[] | undefined): void {
+    if (offers && offers.length > 0) this.datapath.offerFlows?.(offers);
   }
 }
 

@@ -2,11 +2,14 @@ import { EventEmitter } from 'eventemitter3';
 import { ProtocolTag } from './protocol-tags.js';
 import type {
   DatapathConnection,
+  DeliverFlowOffer,
+  FlowOffer,
   ForwardOptions,
   ForwardPacketKey,
   ForwardResult,
   FrameConsumer,
   NetworkOverlay,
+  SendFlowOffer,
 } from './datapath.js';
 import { WeaveError } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -26,6 +29,7 @@ import type { PeerName } from './peer-name.js';
  *                    (unhealthy) and failed ones skipped; none left ─▶ `no working forwarders to …`
  * established        as soon as ANY sub-forwarder is
  * forward            best, then higher indices, until one takes the batch
+ * offerFlows         send offers ─▶ the best forwarder of the `via` connection; deliver ─▶ every overlay
  * ```
  *
  * Upstream picks the connectee's order in a branch mesh never reaches; both ends use their local order,
@@ -185,6 +189,28 @@ export class OverlaySwitch extends EventEmitter<OverlaySwitchEvents> implements 
     return conn.forward(key, frames, options) ? 'forwarded' : 'no-forwarder';
   }
 
+  /**
+   * Send offers go to the forwarder carrying the traffic to their next hop (only it may take a flow
+   * over); deliver offers to every overlay that takes offers, since frames may arrive over any of them.
+   */
+  offerFlows(offers: readonly FlowOffer[]): void {
+    if (this.stopped) return;
+    const sends = new Map<PeerName, SendFlowOffer[]>();
+    const delivers: DeliverFlowOffer[] = [];
+    for (const offer of offers) {
+      if (offer.kind === 'deliver') {
+        delivers.push(offer);
+        continue;
+      }
+      const list = sends.get(offer.via);
+      if (list) list.push(offer);
+      else sends.set(offer.via, [offer]);
+    }
+    for (const [via, list] of sends) this.connections.get(via)?.offerFlows(list);
+    if (delivers.length === 0) return;
+    for (const { overlay } of this.overlays) overlay.offerFlows?.(delivers);
+  }
+
   /** The confirmed connection to `peer`, if any. */
   connectionTo(peer: PeerName): DatapathConnection | undefined {
     return this.connections.get(peer);
@@ -276,10 +302,14 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
   forward(key: ForwardPacketKey, frames: readonly Uint8Array[], options?: ForwardOptions): boolean {
     if (this.stopped || this.best < 0) return false;
     for (let i = this.best; i < this.subs.length; i++) {
-      const sub = this.subs[i]!;
-      if (sub.fwd && !sub.onHold && sub.fwd.forward(key, frames, options)) return true;
+      if (this.usable(i)?.forward(key, frames, options)) return true;
     }
     return false;
+  }
+
+  /** Offers the flows to the best forwarder only, the one `forward` tries first (none once stopped). */
+  offerFlows(offers: readonly SendFlowOffer[]): void {
+    this.usable(this.best)?.offerFlows?.(offers);
   }
 
   /** Framed: protocol tag 7 with `msg` = index ‖ subTag ‖ body. Compat: the tag is the sub-tag. */
@@ -351,12 +381,18 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     }
   }
 
+  /** The forwarder at `index` unless it failed or is on hold. */
+  private usable(index: number): DatapathConnection | undefined {
+    const sub = this.subs[index];
+    return sub && !sub.onHold ? sub.fwd : undefined;
+  }
+
   /** Picks the best forwarder; false when none is left. */
   private chooseBest(): boolean {
     let working = -1;
     let established = -1;
     this.subs.forEach((sub, i) => {
-      if (!sub.fwd || sub.onHold) return;
+      if (!this.usable(i)) return;
       if (working < 0) working = i;
       if (established < 0 && sub.established) established = i;
     });

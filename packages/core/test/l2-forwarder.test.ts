@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type DatapathConnection,
+  type FlowOffer,
+  type FrameConsumer,
+  type ForwardResult,
+  L2Forwarder,
+  type L2ForwarderOptions,
+  MacCache,
   type MacMove,
+  type NetworkOverlay,
   NotANetworkOverlayError,
+  type OverlayFrame,
   OverlaySwitch,
   type PeerName,
   Router,
   type RouterOptions,
+  type SendFlowOffer,
   attachNetworkRouter,
   parseMac,
   peerNameFromNumber,
@@ -15,6 +25,7 @@ import {
   MemoryLocalPort,
   MemoryWire,
   SimNetwork,
+  VirtualClock,
   arpFrame,
   ethernetFrame,
   parseFrame,
@@ -300,5 +311,201 @@ describe('L2 forwarding over routers and the memory datapath', () => {
     expect(() => attachNetworkRouter(router, { port: new MemoryLocalPort() })).toThrow(
       NotANetworkOverlayError,
     );
+  });
+});
+
+/**
+ * A forwarder for host 1 over a scripted datapath: host 2 is a neighbour, host 3 is reached through
+ * host 2 and host 4 is a direct neighbour whose connection refuses frames. `log` records the order of
+ * inject, forward, invalidate and offer calls.
+ */
+function offerHarness(opts: { offers?: boolean } = {}) {
+  const [us, p2, p3, p4] = [nameOf(1), nameOf(2), nameOf(3), nameOf(4)];
+  const macs = new MacCache({ clock: new VirtualClock() });
+  const log: string[] = [];
+  const offers: FlowOffer[][] = [];
+  const forwards: { src: PeerName; dst: PeerName; via: PeerName | undefined; frames: number }[] = [];
+  let consumer: FrameConsumer = () => {};
+  const datapath: L2ForwarderOptions['datapath'] = {
+    forward: (key, frames, options): ForwardResult => {
+      log.push('forward');
+      forwards.push({ src: key.srcPeer, dst: key.dstPeer, via: options?.via, frames: frames.length });
+      return options?.via === p4 ? 'no-connection' : 'forwarded';
+    },
+    onFramesReceived: (c) => {
+      consumer = c;
+    },
+    invalidateRoutes: () => log.push('invalidate'),
+    ...(opts.offers === false
+      ? {}
+      : {
+          offerFlows: (o: readonly FlowOffer[]) => {
+            log.push('offer');
+            offers.push([...o]);
+          },
+        }),
+  };
+  class LoggingPort extends MemoryLocalPort {
+    override inject(frames: readonly Uint8Array[]): void {
+      log.push('inject');
+      super.inject(frames);
+    }
+  }
+  const port = new LoggingPort();
+  const hops = new Map([
+    [p2, p2],
+    [p3, p2],
+    [p4, p4],
+  ]);
+  const forwarder = new L2Forwarder({
+    ourName: us,
+    routes: { unicast: (peer) => hops.get(peer), broadcast: (origin) => (origin === us ? [p2, p4] : []) },
+    datapath,
+    port,
+    macs,
+  });
+  forwarder.start();
+  // Host 1's containers 1 and 2 are local; host n's container 1 lives at host n.
+  macs.add(parseMac(macOf(1)), us);
+  macs.add(parseMac(macOf(1, 2)), us);
+  for (const [n, peer] of [
+    [2, p2],
+    [3, p3],
+    [4, p4],
+  ] as const) {
+    macs.add(parseMac(macOf(n)), peer);
+  }
+  const receive = (frames: OverlayFrame[]) => consumer(frames);
+  const from = (src: PeerName, dst: PeerName, frame: Uint8Array): OverlayFrame => ({ src, dst, frame });
+  return { us, p2, p3, p4, macs, log, offers, forwards, port, forwarder, receive, from };
+}
+
+const mac = (n: number, c = 1) => parseMac(macOf(n, c));
+
+describe('L2 forwarder: flow offers', () => {
+  it('offers each forwarded captured unicast flow once, in one call, after sending', () => {
+    const h = offerHarness();
+    const pingFrom = (c: number, to: number, seq: number) =>
+      pingFrame({ srcMac: macOf(1, c), dstMac: macOf(to), srcIp: cipOf(1, c), dstIp: cipOf(to), seq });
+    h.port.capture([ping(1, 2, 1), ping(1, 2, 2), ping(1, 3, 3), pingFrom(2, 2, 4), ping(1, 2, 5)]);
+    expect(h.forwards).toEqual([
+      { src: h.us, dst: h.p2, via: h.p2, frames: 4 },
+      { src: h.us, dst: h.p3, via: h.p2, frames: 1 },
+    ]);
+    const send = (src: number, dst: number, dstPeer: PeerName): SendFlowOffer => ({
+      kind: 'send',
+      srcMac: src,
+      dstMac: dst,
+      key: { srcPeer: h.us, dstPeer },
+      via: h.p2,
+    });
+    expect(h.offers).toEqual([
+      [send(mac(1), mac(2), h.p2), send(mac(1, 2), mac(2), h.p2), send(mac(1), mac(3), h.p3)],
+    ]);
+    expect(h.log).toEqual(['forward', 'forward', 'offer']);
+  });
+
+  it('offers nothing for floods, local or conflicting frames, or batches the datapath refused', () => {
+    const h = offerHarness();
+    h.port.capture([
+      arpRequest(1, 2),
+      ping(1, 9, 1), // unknown destination MAC: flooded
+      ping(1, 2, 2, 'ff:ff:ff:ff:ff:ff'),
+      ping(1, 1, 3, macOf(1, 2)), // local destination
+      ping(2, 1, 4), // macOf(2) lives at host 2: conflict
+      ping(1, 4, 5), // host 4's connection refuses it
+    ]);
+    expect(h.forwards).toEqual([
+      { src: h.us, dst: h.p2, via: h.p2, frames: 3 },
+      { src: h.us, dst: h.p4, via: h.p4, frames: 3 },
+      { src: h.us, dst: h.p4, via: h.p4, frames: 1 },
+    ]);
+    expect(h.forwarder.stats()).toMatchObject({ droppedLocal: 1, droppedConflict: 1, droppedDatapath: 4 });
+    expect(h.offers).toEqual([]);
+    expect(h.log).not.toContain('offer');
+  });
+
+  it('offers a deliver flow for unicast frames injected for a local MAC, once per flow', () => {
+    const h = offerHarness();
+    h.receive([
+      h.from(h.p2, h.us, ping(2, 1, 1)),
+      h.from(h.p2, h.us, ping(2, 1, 2)),
+      h.from(h.p3, h.us, ping(3, 1, 3, macOf(1, 2))),
+    ]);
+    expect(h.port.takeInjected()).toHaveLength(3);
+    expect(h.offers).toEqual([
+      [
+        { kind: 'deliver', srcPeer: h.p2, srcMac: mac(2), dstMac: mac(1) },
+        { kind: 'deliver', srcPeer: h.p3, srcMac: mac(3), dstMac: mac(1, 2) },
+      ],
+    ]);
+    expect(h.log).toEqual(['inject', 'offer']);
+  });
+
+  it('offers no deliver flow for relayed or flooded frames', () => {
+    const h = offerHarness();
+    h.receive([
+      h.from(h.p2, h.p3, ping(2, 3, 1)), // relayed to host 3 via host 2
+      h.from(h.p2, h.us, ping(2, 9, 2)), // unknown destination MAC: injected and flooded
+      h.from(h.p2, h.us, arpRequest(2, 1)), // broadcast
+    ]);
+    expect(h.port.takeInjected()).toHaveLength(2);
+    expect(h.forwards).toEqual([{ src: h.p2, dst: h.p3, via: h.p2, frames: 1 }]);
+    expect(h.offers).toEqual([]);
+  });
+
+  it('offers no deliver flow for a MAC that moved in the batch, even from before the move', () => {
+    const h = offerHarness();
+    h.receive([
+      h.from(h.p2, h.us, ping(2, 1, 1)), // still at host 2 …
+      h.from(h.p3, h.us, ping(2, 1, 2)), // … now at host 3
+      h.from(h.p3, h.us, ping(3, 1, 3)),
+    ]);
+    expect(h.macs.lookup(mac(2))).toBe(h.p3);
+    expect(h.offers).toEqual([[{ kind: 'deliver', srcPeer: h.p3, srcMac: mac(3), dstMac: mac(1) }]]);
+    expect(h.log).toEqual(['inject', 'invalidate', 'offer']);
+    // A batch whose only flow moved offers nothing at all.
+    h.receive([h.from(h.p4, h.us, ping(2, 1, 4))]);
+    expect(h.offers).toHaveLength(1);
+  });
+
+  it('works as before with a datapath that takes no offers', () => {
+    const h = offerHarness({ offers: false });
+    h.port.capture([ping(1, 2, 1), ping(1, 3, 2)]);
+    h.receive([h.from(h.p2, h.us, ping(2, 1, 3)), h.from(h.p2, h.p3, ping(2, 3, 4))]);
+    expect(h.port.takeInjected()).toHaveLength(1);
+    expect(h.forwarder.stats()).toMatchObject({ forwarded: 3, injected: 1, droppedDatapath: 0 });
+    expect(h.log).toEqual(['forward', 'forward', 'inject', 'forward']);
+  });
+
+  it('offers reach the forwarder carrying the flow through an overlay switch', async () => {
+    const { sim, nodes } = await mesh(2, [[2, 1]], { switch: true });
+    const [a, b] = nodes as [Node, Node];
+    // Host 2's container becomes known at host 1.
+    b.port.capture([arpRequest(2, 1)]);
+    await sim.runUntilQuiet();
+    drain(nodes);
+    const sends: SendFlowOffer[][] = [];
+    const conn: DatapathConnection = a.datapath.connectionTo(b.name)!;
+    conn.offerFlows = (offers) => sends.push([...offers]);
+    const delivers: FlowOffer[][] = [];
+    const overlay: NetworkOverlay = b.datapath;
+    overlay.offerFlows = (offers) => delivers.push([...offers]);
+    a.port.capture([ping(1, 2, 1), ping(1, 2, 2)]);
+    await sim.runUntilQuiet();
+    expect(drain(nodes)).toEqual([[], [`${macOf(1)} > ${macOf(2)}`, `${macOf(1)} > ${macOf(2)}`]]);
+    expect(sends).toEqual([
+      [
+        {
+          kind: 'send',
+          srcMac: mac(1),
+          dstMac: mac(2),
+          key: { srcPeer: a.name, dstPeer: b.name },
+          via: b.name,
+        },
+      ],
+    ]);
+    expect(delivers).toEqual([[{ kind: 'deliver', srcPeer: a.name, srcMac: mac(1), dstMac: mac(2) }]]);
+    await stopAll(nodes);
   });
 });

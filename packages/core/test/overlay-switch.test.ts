@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   type DatapathConnection,
+  type DeliverFlowOffer,
+  type FlowOffer,
   type Logger,
+  type NetworkOverlay,
   NoCommonOverlaysError,
   NoWorkingForwardersError,
   type OverlayConnectionParams,
   OverlaySwitch,
   type PeerName,
   Router,
+  type SendFlowOffer,
   peerNameFromNumber,
 } from '@weave-ts/core';
 import {
@@ -317,6 +321,91 @@ describe('overlay switch: choosing the forwarder', () => {
     w.a.sw.invalidateShortIDs();
     expect(w.a.fastdp.invalidations).toEqual({ routes: 1, shortIds: 2 });
     expect(w.a.sleeve.invalidations).toEqual({ routes: 1, shortIds: 2 });
+  });
+});
+
+/** Makes a connection take offers; returns each call's offers. */
+function takeSends(conn: DatapathConnection): SendFlowOffer[][] {
+  const calls: SendFlowOffer[][] = [];
+  conn.offerFlows = (offers) => calls.push([...offers]);
+  return calls;
+}
+
+/** Makes an overlay take offers; returns each call's offers. */
+function takeOffers(overlay: NetworkOverlay): FlowOffer[][] {
+  const calls: FlowOffer[][] = [];
+  overlay.offerFlows = (offers) => calls.push([...offers]);
+  return calls;
+}
+
+const C = '0a:00:00:00:00:03' as PeerName;
+const sendTo = (via: PeerName, srcMac = 1, dstMac = 2): SendFlowOffer => ({
+  kind: 'send',
+  srcMac,
+  dstMac,
+  key: { srcPeer: A, dstPeer: via },
+  via,
+});
+const deliverFrom = (srcPeer: PeerName): DeliverFlowOffer => ({
+  kind: 'deliver',
+  srcPeer,
+  srcMac: 2,
+  dstMac: 1,
+});
+
+describe('overlay switch: flow offers', () => {
+  it('gives send offers to the best forwarder of their next hop only, following it when it changes', async () => {
+    const w = connect();
+    await advanceSettled(w.clock, 500);
+    const fastdp = takeSends(w.a.fastdp.connectionTo(B)!);
+    const sleeve = takeSends(w.a.sleeve.connectionTo(B)!);
+    // C has no connection: its offer goes nowhere.
+    w.a.sw.offerFlows([sendTo(B, 1, 2), sendTo(C), sendTo(B, 3, 4)]);
+    expect(fastdp).toEqual([[sendTo(B, 1, 2), sendTo(B, 3, 4)]]);
+    expect(sleeve).toEqual([]);
+
+    w.a.fastdp.connectionTo(B)!.setHealthy(false);
+    w.a.sw.offerFlows([sendTo(B)]);
+    expect(fastdp).toHaveLength(1);
+    expect(sleeve).toEqual([[sendTo(B)]]);
+  });
+
+  it('prefers an established forwarder to a lower-index one still connecting', async () => {
+    const clock = new VirtualClock();
+    const wires = { fastdp: new MemoryWire(), sleeve: new MemoryWire() };
+    wires.fastdp.partition(A, B);
+    const w = connectOn(clock, wires);
+    await advanceSettled(clock, 500);
+    const fastdp = takeSends(w.a.fastdp.connectionTo(B)!);
+    const sleeve = takeSends(w.a.sleeve.connectionTo(B)!);
+    w.a.sw.offerFlows([sendTo(B)]);
+    expect([fastdp, sleeve]).toEqual([[], [[sendTo(B)]]]);
+    wires.fastdp.heal();
+    await advanceSettled(clock, 500);
+    w.a.sw.offerFlows([sendTo(B, 5, 6)]);
+    expect([fastdp, sleeve]).toEqual([[[sendTo(B, 5, 6)]], [[sendTo(B)]]]);
+  });
+
+  it('gives deliver offers to every overlay that takes offers, and nothing once stopped', async () => {
+    const w = connect();
+    await advanceSettled(w.clock, 500);
+    const fastdpSends = takeSends(w.a.fastdp.connectionTo(B)!);
+    const fastdp = takeOffers(w.a.fastdp);
+    // The sleeve overlay takes no offers yet: it is skipped; send-only batches reach no overlay.
+    w.a.sw.offerFlows([deliverFrom(B)]);
+    w.a.sw.offerFlows([sendTo(B)]);
+    expect(fastdp).toEqual([[deliverFrom(B)]]);
+    expect(fastdpSends).toEqual([[sendTo(B)]]);
+
+    const sleeve = takeOffers(w.a.sleeve);
+    w.a.sw.offerFlows([deliverFrom(B), sendTo(B, 3, 4), deliverFrom(C)]);
+    expect(fastdp).toEqual([[deliverFrom(B)], [deliverFrom(B), deliverFrom(C)]]);
+    expect(sleeve).toEqual([[deliverFrom(B), deliverFrom(C)]]);
+    expect(fastdpSends).toEqual([[sendTo(B)], [sendTo(B, 3, 4)]]);
+
+    await w.a.sw.stop();
+    w.a.sw.offerFlows([deliverFrom(B), sendTo(B)]);
+    expect([fastdp.length, sleeve.length, fastdpSends.length]).toEqual([2, 1, 2]);
   });
 });
 
