@@ -2,10 +2,12 @@
 // network namespace (`ip netns exec <ns> node --import tsx examples/weave-host.ts …`). Needs root.
 //
 //   containers ─veth─ bridge `weave` ─ TAP ─▶ router (L2 forwarding) ─▶ sleeve (UDP 6783) ─▶ peers
+//                                       └──── fast path: established flows, no JS per frame ────┘
 //
 // Control: JSON lines. It prints {"event":"ready",…} once listening; then each stdin line
 // {"id":N,"cmd":…} is answered by {"id":N,"result":…} or {"id":N,"error":"…"} on stdout.
-// Commands: status, connections, peers, ipam, report, connect {peers}, allocate {container, subnet?}, stop.
+// Commands: status, connections, peers, ipam, report, sleeve, connect {peers}, allocate {container, subnet?},
+// stop.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { consoleLogger, OverlaySwitch, parsePeerName, Router } from '@weave-ts/core';
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     'ipalloc-default-subnet': { type: 'string' },
     'ipalloc-init': { type: 'string', default: 'consensus' },
     'gossip-interval-ms': { type: 'string' },
+    // Every frame through JavaScript (for comparison; the native fast path is on by default).
+    'no-fast-path': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -60,6 +64,7 @@ const sleeve = await bindSleeveOverlay({
   localPeer: name,
   local: { host, port },
   ...(values['path-mtu'] ? { pathMtu: Number(values['path-mtu']) } : {}),
+  ...(values['no-fast-path'] ? {} : { fastPathTap: port_.device }),
   ...(logger ? { logger: (m: string) => logger.info(m) } : {}),
 });
 const router = new Router({
@@ -93,6 +98,7 @@ const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
       await ipam.allocate(String(args.container), args.subnet ? { subnet: String(args.subnet) } : {}),
     ),
   connections: () => router.connectionsText(),
+  sleeve: () => sleeve.diagnostics(),
   peers: () => router.peersText(),
   report: () =>
     JSON.parse(JSON.stringify(router.status(), (_, v) => (typeof v === 'bigint' ? String(v) : v))),

@@ -8,6 +8,7 @@ import type {
   OverlayConnectionParams,
   OverlayFrame,
   PeerName,
+  SendFlowOffer,
   TimerHandle,
 } from '@weave-ts/core';
 import { EventEmitter } from 'eventemitter3';
@@ -30,6 +31,7 @@ import { FramePacker } from './frame-packer.js';
 import { PmtuSearch } from './pmtu-search.js';
 import type { SleeveCounters, SleeveForwarderStatus } from './sleeve-diagnostics.js';
 import type { SleeveLogger } from './sleeve-logger.js';
+import type { OffloadConnection, SleeveOffload } from './sleeve-offload.js';
 import type { MessageTooBig, SleeveSocket } from './sleeve-socket.js';
 import {
   heartbeatConnUID,
@@ -62,6 +64,8 @@ export interface ForwarderHost {
   readonly log: SleeveLogger;
   readonly socket: SleeveSocket;
   readonly counters: SleeveCounters;
+  /** Native code that may carry established flows (and then holds the NaCl state). */
+  readonly offload: SleeveOffload | undefined;
   /** The 6 bytes of a name (cached). */
   nameBytes(name: PeerName): Uint8Array;
   /** Routes incoming datagrams from the forwarder's peer to it (on confirm). */
@@ -85,6 +89,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
   /** Decrypts datagrams from the remote (used by the overlay's receive path). */
   readonly decryptor: FrameDecryptor;
   private readonly crypto: SleeveCrypto;
+  private readonly offloaded: OffloadConnection | undefined;
   private readonly packer: FramePacker;
   private readonly heartbeatFrame: Uint8Array;
   private readonly connUID: bigint;
@@ -107,6 +112,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
       this.log(`Effective MTU verified at ${mtu}`);
       this.maxPayload = mtu + this.overheadDF - UDP_OVERHEAD;
       this.currentMtu = mtu;
+      this.syncOffload();
     },
   });
 
@@ -118,7 +124,8 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     this.remotePeer = params.remotePeer.name;
     this.remoteName = host.nameBytes(this.remotePeer);
     this.connUID = BigInt.asUintN(64, params.connUID);
-    this.crypto = createSleeveCrypto(host.localName, params.sessionKey, params.outbound);
+    this.offloaded = host.offload?.addConnection(this.remoteName, params.sessionKey, params.outbound);
+    this.crypto = createSleeveCrypto(host.localName, params.sessionKey, params.outbound, this.offloaded);
     this.decryptor = this.crypto.decryptor;
     this.packer = new FramePacker(this.crypto, host.counters, (message) => this.log(message));
     this.overheadDF =
@@ -188,6 +195,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
         break;
       case SleeveControlTag.FragmentationReceived:
         this.stackFrag = true;
+        this.syncOffload();
         break;
       case SleeveControlTag.PMTUVerified:
         if (msg.length < 2) this.log('Received truncated MTUTestAck');
@@ -213,6 +221,14 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
         this.sendControl(SleeveControlTag.PMTUVerified, Uint8Array.of(mtu >>> 8, mtu & 0xff));
         break;
       }
+    }
+  }
+
+  /** Flows the L2 forwarder sent through this connection: native code may carry them from now on. */
+  offerFlows(offers: readonly SendFlowOffer[]): void {
+    if (!this.offloaded || !this.isEstablished || this.dead) return;
+    for (const { srcMac, dstMac, key } of offers) {
+      this.offloaded.offerSend(srcMac, dstMac, this.host.nameBytes(key.dstPeer));
     }
   }
 
@@ -258,9 +274,21 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
 
   private shutDown(): void {
     this.dead = true;
+    this.offloaded?.remove();
     for (const handle of this.timers.values()) this.host.clock.clearTimeout(handle);
     this.timers.clear();
     this.host.unregister(this);
+  }
+
+  /** Tells native code what it needs to carry this connection's frames as JS would. */
+  private syncOffload(): void {
+    this.offloaded?.set({
+      enabled: this.isEstablished && !this.dead,
+      remote: this.remoteAddr,
+      mtu: this.currentMtu,
+      maxPayload: this.maxPayload,
+      stackFrag: this.stackFrag,
+    });
   }
 
   private setTimer(name: TimerName, ms: number, fn: () => void): void {
@@ -313,10 +341,12 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     if (heartbeatConnUID(frame) !== this.connUID) return;
     if (!this.remoteAddr) {
       this.remoteAddr = { host: from.host, port: from.port };
+      this.syncOffload();
       if (this.heartbeatInterval !== 0) this.sendHeartbeat();
     } else if (this.remoteAddr.host !== from.host || this.remoteAddr.port !== from.port) {
       this.log(`Peer UDP address changed to ${endpointString(from)}`);
       this.remoteAddr = { host: from.host, port: from.port };
+      this.syncOffload();
     }
     if (!this.ackedHeartbeat) {
       this.ackedHeartbeat = true;
@@ -333,6 +363,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
       if (this.timers.has('heartbeat'))
         this.setTimer('heartbeat', SLOW_HEARTBEAT_MS, () => this.sendHeartbeat());
       this.isEstablished = true;
+      this.syncOffload();
       this.emit('established');
       if (this.dead) return;
     }
@@ -352,6 +383,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
 
   private sendFragTest(): void {
     this.stackFrag = false;
+    this.syncOffload();
     fragTestFrame ??= new Uint8Array(FRAG_TEST_SIZE);
     this.sendSpecial(false, fragTestFrame);
   }
@@ -365,6 +397,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     }
     this.maxPayload = pmtu - UDP_OVERHEAD;
     this.currentMtu = mtu;
+    this.syncOffload();
     this.pmtu.start(mtu);
   }
 }

@@ -21,6 +21,18 @@ import { type FrameEncoder, PlainFrameEncoder, writeFrameRecord } from './sleeve
  * sealing straight into the datagram and opening straight out of it) and from tweetnacl otherwise.
  */
 
+/**
+ * A connection's NaCl state kept outside JS (the host addon's fast path): it seals with the next
+ * sequence number of a path and opens with the replay windows, so JS and native code sending on the
+ * same connection never reuse a nonce nor accept a replay the other has seen.
+ */
+export interface SharedNaClState {
+  /** `records` sealed as a whole datagram (sender name ‖ field ‖ tag ‖ ciphertext). */
+  seal(df: boolean, records: Uint8Array): Uint8Array;
+  /** The plain records of a body, `null` for a replay, `false` when it is not authentic. */
+  open(body: Uint8Array): Uint8Array | null | false;
+}
+
 /** Which secretbox to use: the addon's, or `null` for tweetnacl. */
 export type SecretboxChoice = NativeSecretbox | null;
 
@@ -65,6 +77,7 @@ export class NaClFrameEncoder implements FrameEncoder {
    * @param outbound whether we dialled the TCP connection
    * @param df whether this encoder serves the DF path (sets bit 63 of the field)
    * @param secretbox the implementation (default {@link defaultSecretbox})
+   * @param shared where sequence numbers live instead (then it seals, and `secretbox` is unused)
    */
   constructor(
     sender: Uint8Array,
@@ -72,6 +85,7 @@ export class NaClFrameEncoder implements FrameEncoder {
     outbound: boolean,
     private readonly df: boolean,
     private readonly secretbox: SecretboxChoice = defaultSecretbox(),
+    private readonly shared?: SharedNaClState,
   ) {
     this.sender = sender.slice(0, NAME_SIZE);
     this.nonce = nonceFor(outbound);
@@ -99,6 +113,12 @@ export class NaClFrameEncoder implements FrameEncoder {
 
   seal(): Uint8Array {
     const length = this.used;
+    if (this.shared) {
+      const sealed = this.shared.seal(this.df, this.plain.subarray(ZERO_BYTES, length));
+      this.used = ZERO_BYTES;
+      this.count = 0;
+      return sealed;
+    }
     const high = (Math.floor(this.seqNo / 2 ** 32) | (this.df ? DF_BIT : 0)) >>> 0;
     const low = this.seqNo >>> 0;
     const nonce = this.nonce;
@@ -160,12 +180,13 @@ export class NaClDecryptor implements FrameDecryptor {
 
   /**
    * `outbound`: whether *we* dialled, so the remote's nonces carry the opposite flag; `secretbox`: the
-   * implementation (default {@link defaultSecretbox}).
+   * implementation (default {@link defaultSecretbox}); `shared`: where the replay windows live instead.
    */
   constructor(
     private readonly sessionKey: Uint8Array,
     outbound: boolean,
     private readonly secretbox: SecretboxChoice = defaultSecretbox(),
+    private readonly shared?: SharedNaClState,
   ) {
     this.nonce = nonceFor(!outbound);
   }
@@ -180,6 +201,10 @@ export class NaClDecryptor implements FrameDecryptor {
     const length = BOX_ZERO_BYTES + sealed;
     if (sealed < BOX_ZERO_BYTES || length > BOX_ZERO_BYTES + MAX_UDP_PACKET_SIZE) {
       return new PacketDecodingError('UDP packet decryption failed');
+    }
+    if (this.shared) {
+      const plain = this.shared.open(body);
+      return plain === false ? new PacketDecodingError('UDP packet decryption failed') : plain;
     }
     const high = readUint32(body, 0);
     const low = readUint32(body, 4);
@@ -220,12 +245,13 @@ export interface SleeveCrypto {
 
 /**
  * Builds a connection's crypto: NaCl when `sessionKey` is given (password set and the peers do not
- * trust each other's subnets), plain otherwise.
+ * trust each other's subnets), plain otherwise; with `shared`, NaCl state lives there.
  */
 export function createSleeveCrypto(
   localName: Uint8Array,
   sessionKey: Uint8Array | undefined,
   outbound: boolean,
+  shared?: SharedNaClState,
 ): SleeveCrypto {
   if (!sessionKey) {
     return {
@@ -236,9 +262,9 @@ export function createSleeveCrypto(
     };
   }
   return {
-    encoder: new NaClFrameEncoder(localName, sessionKey, outbound, false),
-    encoderDF: new NaClFrameEncoder(localName, sessionKey, outbound, true),
-    decryptor: new NaClDecryptor(sessionKey, outbound),
+    encoder: new NaClFrameEncoder(localName, sessionKey, outbound, false, defaultSecretbox(), shared),
+    encoderDF: new NaClFrameEncoder(localName, sessionKey, outbound, true, defaultSecretbox(), shared),
+    decryptor: new NaClDecryptor(sessionKey, outbound, defaultSecretbox(), shared),
     encrypted: true,
   };
 }

@@ -63,3 +63,5 @@ export {
   type NativeSleeveSocketOptions,
 } from './native-udp-socket.js';
 export { defaultSecretbox, type SecretboxChoice } from './frame-crypto.js';
+export type { SleeveOffload, OffloadConnection } from './sleeve-offload.js';
+export type { SharedNaClState } from './frame-crypto.js';

@@ -1,3 +1,4 @@
+import type { FastPathStats } from '@weave-ts/host';
 import type { PeerName } from '@weave-ts/core';
 
 /** Counters of a sleeve overlay, bumped by its receive path and its forwarders. */
@@ -43,6 +44,8 @@ export interface SleeveDiagnostics {
   readonly localAddress: string;
   readonly forwarders: readonly SleeveForwarderStatus[];
   readonly counters: Readonly<SleeveCounters>;
+  /** What the native fast path carried (frames it handled never reach `counters`). */
+  readonly fastPath?: Readonly<FastPathStats>;
 }
 
 /** Fresh zeroed counters. */

@@ -4,6 +4,7 @@ import {
   type Endpoint,
   type ForwardOptions,
   type ForwardPacketKey,
+  type FlowOffer,
   type ForwardResult,
   type FrameConsumer,
   type NetworkOverlay,
@@ -18,6 +19,7 @@ import { endpointString, type ForwarderHost, SleeveForwarder } from './forwarder
 import { nameKey, PeerNameCache, sameName } from './name-cache.js';
 import { type SleeveCounters, type SleeveDiagnostics, newSleeveCounters } from './sleeve-diagnostics.js';
 import type { SleeveLogger } from './sleeve-logger.js';
+import type { SleeveOffload } from './sleeve-offload.js';
 import { iterateFrameRecords } from './sleeve-packet.js';
 import type { ReceivedDatagram, SleeveSocket } from './sleeve-socket.js';
 import { isSpecialFrame } from './special-frames.js';
@@ -31,6 +33,7 @@ import { isSpecialFrame } from './special-frames.js';
  *      records ─▶ special frame from that peer to us ─▶ forwarder (heartbeat / tests)
  *              └▶ anything else ───────────────────────▶ FrameConsumer (one call per batch)
  * forward(key, frames, {via}) ─▶ forwarder of `via` (default key.dstPeer) ─▶ DF / non-DF datagrams
+ * offerFlows ─▶ the offload (if any) carries those unicast flows natively; invalidateRoutes flushes it
  * ```
  *
  * Standalone it advertises no `Overlays` feature (a compat peer) and its control messages are
@@ -48,6 +51,11 @@ export interface SleeveOverlayOptions {
   readonly clock?: Clock;
   /** Receives log lines (default: none). */
   readonly logger?: SleeveLogger;
+  /**
+   * Native code that takes over established unicast flows (the host addon's `SleeveFastPath`, attached
+   * to the TAP and to this overlay's native socket). The overlay closes it on `stop()`.
+   */
+  readonly offload?: SleeveOffload;
 }
 
 /** Weave's userspace UDP datapath, as a core `NetworkOverlay`. */
@@ -62,6 +70,7 @@ export class SleeveOverlay implements NetworkOverlay {
   private readonly forwarders = new Map<number, SleeveForwarder>();
   private readonly all = new Set<SleeveForwarder>();
   private readonly counters: SleeveCounters = newSleeveCounters();
+  private readonly offload: SleeveOffload | undefined;
   private readonly host: ForwarderHost;
   private consumer: FrameConsumer | undefined;
   private stopped = false;
@@ -72,7 +81,9 @@ export class SleeveOverlay implements NetworkOverlay {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => {});
     this.localName = this.names.bytes(this.localPeer);
+    this.offload = options.offload;
     this.host = {
+      offload: this.offload,
       localName: this.localName,
       clock: this.clock,
       log: this.log,
@@ -137,8 +148,22 @@ export class SleeveOverlay implements NetworkOverlay {
     return forwarder.forward(key, frames, options) ? 'forwarded' : 'no-forwarder';
   }
 
-  /** Nothing to do: the sleeve caches nothing per destination. */
-  invalidateRoutes(): void {}
+  /**
+   * Hands flows the L2 forwarder just handled to the offload: sends through the forwarder of their
+   * next hop, deliveries to the offload directly. Without an offload there is nothing to do.
+   */
+  offerFlows(offers: readonly FlowOffer[]): void {
+    if (!this.offload || this.stopped) return;
+    for (const offer of offers) {
+      if (offer.kind === 'send') this.forwarderTo(offer.via)?.offerFlows([offer]);
+      else this.offload.offerDeliver(this.names.bytes(offer.srcPeer), offer.srcMac, offer.dstMac);
+    }
+  }
+
+  /** Flows the offload carries may now take another path: it forgets them all. */
+  invalidateRoutes(): void {
+    if (!this.stopped) this.offload?.flush();
+  }
 
   /** Nothing to do: the sleeve names peers in full, never by short ID. */
   invalidateShortIDs(): void {}
@@ -149,6 +174,7 @@ export class SleeveOverlay implements NetworkOverlay {
       localAddress: endpointString(this.socket.local),
       forwarders: [...this.all].map((f) => f.status()),
       counters: { ...this.counters },
+      ...(this.offload ? { fastPath: this.offload.stats() } : {}),
     };
   }
 
@@ -158,6 +184,7 @@ export class SleeveOverlay implements NetworkOverlay {
     this.stopped = true;
     for (const forwarder of [...this.all]) forwarder.stop();
     this.forwarders.clear();
+    this.offload?.close();
     await this.socket.close();
   }
 

@@ -1,6 +1,12 @@
 import type { Endpoint, OverlayConnectionParams, OverlayFrame, PeerName } from '@weave-ts/core';
 import { parsePeerName } from '@weave-ts/core';
-import { type SleeveForwarder, SleeveOverlay, SimulatedUnderlay, type UnderlayPath } from '../src/index.js';
+import {
+  type SleeveForwarder,
+  type SleeveOffload,
+  SleeveOverlay,
+  SimulatedUnderlay,
+  type UnderlayPath,
+} from '../src/index.js';
 import { ManualClock, seededRandom } from './manual-clock.js';
 
 /** Peer names as in the captures: A dials B. */
@@ -25,6 +31,8 @@ export interface PairOptions {
   readonly encrypted?: boolean;
   readonly defaultPath?: UnderlayPath;
   readonly seed?: number;
+  /** A's offload (fast path), if any. */
+  readonly offloadA?: SleeveOffload;
 }
 
 /** Two sleeve overlays on a simulated underlay with one connection A → B, wired for control messages. */
@@ -44,6 +52,7 @@ export function makePair(options: PairOptions = {}) {
     socket: underlay.bind(A_ADDR, { interfaceMtu }),
     clock,
     logger: (m) => logs.push(`A ${m}`),
+    ...(options.offloadA ? { offload: options.offloadA } : {}),
   });
   const overlayB = new SleeveOverlay({
     localPeer: B,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "napi_util.h"
+#include "secretbox.h"
 
 static inline uint32_t load32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -288,11 +289,8 @@ static bool secretbox_args(napi_env env, napi_callback_info info, uint8_t **out,
   return true;
 }
 
-napi_value secretbox_seal(napi_env env, napi_callback_info info) {
-  uint8_t *out, *msg, *nonce, *key;
-  size_t out_len, msg_len;
-  if (!secretbox_args(env, info, &out, &out_len, &msg, &msg_len, &nonce, &key)) return NULL;
-  if (out_len != msg_len + 16) return wn_throw_type(env, "out must be 16 bytes longer than the message");
+void wn_secretbox_seal(uint8_t *out, const uint8_t *msg, size_t msg_len, const uint8_t nonce[24],
+                       const uint8_t key[32]) {
   salsa20_t st;
   uint8_t poly_key[32], first[32];
   xsalsa20_start(&st, poly_key, first, nonce, key);
@@ -302,6 +300,32 @@ napi_value secretbox_seal(napi_env env, napi_callback_info info) {
   salsa20_xor(&st, ct + head, msg + head, msg_len - head);
   poly1305(out, ct, msg_len, poly_key);
   memset(poly_key, 0, sizeof poly_key);
+}
+
+bool wn_secretbox_open(uint8_t *out, const uint8_t *box, size_t box_len, const uint8_t nonce[24],
+                       const uint8_t key[32]) {
+  size_t out_len = box_len - 16;
+  salsa20_t st;
+  uint8_t poly_key[32], first[32], tag[16];
+  xsalsa20_start(&st, poly_key, first, nonce, key);
+  const uint8_t *ct = box + 16;
+  poly1305(tag, ct, out_len, poly_key);
+  memset(poly_key, 0, sizeof poly_key);
+  uint32_t diff = 0;
+  for (int i = 0; i < 16; i++) diff |= (uint32_t)(tag[i] ^ box[i]);
+  if (diff != 0) return false;
+  size_t head = out_len < 32 ? out_len : 32;
+  xor_with(out, ct, first, head);
+  salsa20_xor(&st, out + head, ct + head, out_len - head);
+  return true;
+}
+
+napi_value secretbox_seal(napi_env env, napi_callback_info info) {
+  uint8_t *out, *msg, *nonce, *key;
+  size_t out_len, msg_len;
+  if (!secretbox_args(env, info, &out, &out_len, &msg, &msg_len, &nonce, &key)) return NULL;
+  if (out_len != msg_len + 16) return wn_throw_type(env, "out must be 16 bytes longer than the message");
+  wn_secretbox_seal(out, msg, msg_len, nonce, key);
   return NULL;
 }
 
@@ -311,20 +335,7 @@ napi_value secretbox_open(napi_env env, napi_callback_info info) {
   if (!secretbox_args(env, info, &out, &out_len, &box, &box_len, &nonce, &key)) return NULL;
   if (box_len < 16 || out_len != box_len - 16)
     return wn_throw_type(env, "box must hold a tag and out be 16 bytes shorter than it");
-  salsa20_t st;
-  uint8_t poly_key[32], first[32], tag[16];
-  xsalsa20_start(&st, poly_key, first, nonce, key);
-  const uint8_t *ct = box + 16;
-  poly1305(tag, ct, out_len, poly_key);
-  memset(poly_key, 0, sizeof poly_key);
-  uint32_t diff = 0;
-  for (int i = 0; i < 16; i++) diff |= (uint32_t)(tag[i] ^ box[i]);
   napi_value result;
-  if (diff == 0) {
-    size_t head = out_len < 32 ? out_len : 32;
-    xor_with(out, ct, first, head);
-    salsa20_xor(&st, out + head, ct + head, out_len - head);
-  }
-  NAPI_CHECK(env, napi_get_boolean(env, diff == 0, &result));
+  NAPI_CHECK(env, napi_get_boolean(env, wn_secretbox_open(out, box, box_len, nonce, key), &result));
   return result;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "fastpath.h"
 #include "napi_util.h"
 #include "poll_reader.h"
 
@@ -42,6 +43,7 @@ struct reader {
   uint32_t max_frame_size;
   uint8_t *arena;
   uint32_t *lengths;
+  wn_fastpath_t *fastpath; /* takes the frames it has flows for; NULL when none is attached */
 };
 
 napi_value tap_open(napi_env env, napi_callback_info info) {
@@ -143,6 +145,7 @@ static void on_reader_closed(wn_poller_t *p) {
 /* Detaches the reader from its JS handle and shuts the poller down; memory goes once libuv closed it. */
 static void reader_shutdown(reader_t *r) {
   if (!r->poller.active) return;
+  if (r->fastpath != NULL) wn_fastpath_detach_tap(r->fastpath);
   if (r->box != NULL) r->box->reader = NULL;
   r->box = NULL;
   wn_poller_shutdown(&r->poller);
@@ -182,6 +185,7 @@ static void on_readable(wn_poller_t *p, int status) {
     r->lengths[frames++] = htole32((uint32_t)n);
     offset += (size_t)n;
   }
+  if (frames > 0 && r->fastpath != NULL) frames = wn_fastpath_egress(r->fastpath, r->arena, r->lengths, frames, &offset);
   if (err != 0) {
     /* Keep the JS reference alive for the final callback, but stop the poll so we never spin. */
     uv_poll_stop(&r->poller.poll);
@@ -278,5 +282,20 @@ napi_value reader_ref(napi_env env, napi_callback_info info) {
   reader_t *r = get_reader(env, argv[0]);
   if (r == NULL || !wn_get_bool(env, argv[1], &ref, "ref")) return NULL;
   wn_poller_ref(&r->poller, ref);
+  return NULL;
+}
+
+/* readerSetFastpath(handle, fastpath): frames with a flow in the fast path go out without JS. */
+napi_value reader_set_fastpath(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return wn_throw_type(env, "handle and fastpath are required");
+  reader_t *r = get_reader(env, argv[0]);
+  wn_fastpath_t *fp = r == NULL ? NULL : wn_fastpath_get(env, argv[1]);
+  if (fp == NULL) return NULL;
+  if (r->fastpath != NULL) return wn_throw_type(env, "the reader already has a fast path");
+  if (!wn_fastpath_attach_tap(fp, &r->fastpath, r->fd, r->max_frames))
+    return wn_throw_type(env, "the fast path already has a TAP");
   return NULL;
 }

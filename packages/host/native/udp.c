@@ -39,23 +39,15 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "fastpath.h"
 #include "napi_util.h"
 #include "poll_reader.h"
+#include "udp.h"
 
 #define UDP_MAX_DATAGRAM 65536 /* an IPv4 UDP payload is at most 65507 bytes */
 #define UDP_SEND_CHUNK 64      /* datagrams per sendmmsg call */
 #define UDP_MAX_PARTS 1024     /* UIO_MAXIOV: buffers one datagram may be gathered from */
 #define UDP_META_SIZE 12
-
-typedef struct udp_reader udp_reader_t;
-
-typedef struct udp_sock {
-  int fd;       /* -1 once closed */
-  int probe_fd; /* connected per EMSGSIZE to read IP_MTU */
-  int pmtudisc; /* the IP_MTU_DISCOVER value currently set on fd */
-  napi_env env;
-  udp_reader_t *reader;
-} udp_sock_t;
 
 struct udp_reader {
   wn_poller_t poller; /* first: the poller's callbacks cast it back to the reader */
@@ -236,6 +228,14 @@ static udp_sock_t *get_sock(napi_env env, napi_value v) {
 
 /* ---- sending ---------------------------------------------------------------------------------- */
 
+int wn_udp_set_df(udp_sock_t *s, bool df) {
+  int want = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+  if (s->pmtudisc == want) return 0;
+  if (setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &want, sizeof want) < 0) return errno;
+  s->pmtudisc = want;
+  return 0;
+}
+
 /* The path MTU towards `to` as the kernel knows it, or -errno. */
 static int path_mtu(udp_sock_t *s, const struct sockaddr_in *to) {
   if (connect(s->probe_fd, (const struct sockaddr *)to, sizeof *to) < 0) return -errno;
@@ -269,12 +269,8 @@ napi_value udp_send(napi_env env, napi_callback_info info) {
   to.sin_addr = host;
   to.sin_port = htons((uint16_t)port);
 
-  int want = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
-  if (count > 0 && s->pmtudisc != want) {
-    if (setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &want, sizeof want) < 0)
-      return wn_throw_errno(env, errno, "setsockopt IP_MTU_DISCOVER");
-    s->pmtudisc = want;
-  }
+  int df_err = count > 0 ? wn_udp_set_df(s, df) : 0;
+  if (df_err != 0) return wn_throw_errno(env, df_err, "setsockopt IP_MTU_DISCOVER");
 
   struct mmsghdr msgs[UDP_SEND_CHUNK];
   struct iovec iovs[UDP_SEND_CHUNK * 4];
@@ -398,6 +394,7 @@ static void reader_shutdown(udp_reader_t *r) {
 /* Stops the reader before the descriptors close: epoll would otherwise keep watching a dead fd. */
 static void sock_close_fds(udp_sock_t *s) {
   if (s->reader != NULL) reader_shutdown(s->reader);
+  if (s->fastpath != NULL) wn_fastpath_detach_sock(s->fastpath);
   if (s->fd >= 0) close(s->fd);
   if (s->probe_fd >= 0) close(s->probe_fd);
   s->fd = s->probe_fd = -1;
@@ -451,6 +448,8 @@ static void on_readable(wn_poller_t *p, int status) {
       n = 0;
     }
   }
+  if (n > 0 && r->sock != NULL && r->sock->fastpath != NULL)
+    n = (int)wn_fastpath_ingress(r->sock->fastpath, r->msgs, r->iovs, r->addrs, (uint32_t)n);
   if (n == 0 && err == 0) return;
   for (int i = 0; i < n; i++) {
     uint8_t *m = r->meta + (size_t)i * UDP_META_SIZE;
@@ -523,5 +522,20 @@ napi_value udp_close(napi_env env, napi_callback_info info) {
   udp_sock_t *s = get_sock(env, argv[0]);
   if (s == NULL) return NULL;
   sock_close_fds(s);
+  return NULL;
+}
+
+/* udpSetFastpath(handle, fastpath): the fast path sends on this socket and sees its datagrams first. */
+napi_value udp_set_fastpath(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return wn_throw_type(env, "handle and fastpath are required");
+  udp_sock_t *s = get_sock(env, argv[0]);
+  wn_fastpath_t *fp = s == NULL ? NULL : wn_fastpath_get(env, argv[1]);
+  if (fp == NULL) return NULL;
+  if (s->fd < 0) return wn_throw_errno(env, EBADF, "udpSetFastpath");
+  if (s->fastpath != NULL) return wn_throw_type(env, "the socket already has a fast path");
+  if (!wn_fastpath_attach_sock(fp, s)) return wn_throw_type(env, "the fast path already has a socket");
   return NULL;
 }

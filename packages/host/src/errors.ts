@@ -115,3 +115,11 @@ export class BridgeNotFoundError extends WeaveError {
     super(`bridge "${bridge}" not present; did you launch weave?`);
   }
 }
+
+/** A sleeve fast path (or one of its connections) was used after `close()` / `remove()`. */
+export class FastPathClosedError extends WeaveError {
+  override name = 'FastPathClosedError';
+  constructor() {
+    super('the sleeve fast path (or this connection of it) is closed');
+  }
+}

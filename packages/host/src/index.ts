@@ -20,3 +20,12 @@ export * from './test-hosts.js';
 export { TapLocalPort } from './tap-local-port.js';
 export * from './udp-socket.js';
 export { nativeSecretbox, type NativeSecretbox } from './secretbox.js';
+export {
+  SleeveFastPath,
+  FastPathConnection,
+  FAST_PATH_FLOW_TTL_MS,
+  type SleeveFastPathOptions,
+  type FastPathStats,
+  type FastPathConnectionState,
+  type FastPathOpenResult,
+} from './fastpath.js';

@@ -23,6 +23,11 @@ export class TapLocalPort implements LocalPort {
     return new TapLocalPort(Tap.open({ name: options.name }), options.mtu, options.logger ?? silentLogger);
   }
 
+  /** The TAP itself (e.g. to attach the sleeve's fast path to). */
+  get device(): Tap {
+    return this.tap;
+  }
+
   get name(): string {
     return this.tap.name;
   }

@@ -11,6 +11,7 @@ import {
   TapPermissionError,
   TunDeviceMissingError,
 } from './errors.js';
+import type { FastPathHandle } from './fastpath.js';
 import { errnoName, hostAddon, isNativeErrnoError, type ReaderHandle } from './native.js';
 import { assertIfName } from './names.js';
 
@@ -72,6 +73,7 @@ export class Tap {
   #onError: ((err: TapIoError) => void) | undefined;
   #closed = false;
   #ref = true;
+  #fastPath: FastPathHandle | undefined;
 
   private constructor(fd: number, name: string, vnetHdr: boolean, batchSize: number) {
     this.#fd = fd;
@@ -123,6 +125,15 @@ export class Tap {
       (errno, data, lengths) => this.#deliver(errno, data, lengths),
     );
     if (!this.#ref) hostAddon().readerRef(this.#reader, false);
+    if (this.#fastPath !== undefined) fastPathAddon().readerSetFastpath(this.#reader, this.#fastPath);
+  }
+
+  /** @internal Lets a SleeveFastPath take frames before `onFrames` sees them (now, or once reading). */
+  attachFastPath(handle: FastPathHandle): void {
+    if (this.#closed) throw new TapClosedError(this.name);
+    if (this.#fastPath !== undefined) throw new RangeError(`${this.name} already has a fast path`);
+    this.#fastPath = handle;
+    if (this.#reader !== undefined) fastPathAddon().readerSetFastpath(this.#reader, handle);
   }
 
   /**
@@ -194,4 +205,8 @@ export function mapTapOpenError(name: string, err: unknown): Error {
     return new TapNameBusyError(name);
   }
   return new TapIoError(name, err.syscall, code);
+}
+
+function fastPathAddon(): { readerSetFastpath(reader: ReaderHandle, fastPath: FastPathHandle): void } {
+  return hostAddon() as never;
 }

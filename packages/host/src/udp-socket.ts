@@ -10,6 +10,7 @@
 import { isIPv4 } from 'node:net';
 import { WeaveError } from '@weave-ts/core';
 import { errnoName, type HostAddon, hostAddon, isNativeErrnoError } from './native.js';
+import type { FastPathHandle } from './fastpath.js';
 import { netnsPath } from './names.js';
 
 /** Most datagrams one `onReceive` call delivers (datagrams read per event-loop wake-up). */
@@ -117,6 +118,7 @@ interface UdpAddon {
   ): void;
   udpRef(handle: UdpHandle, ref: boolean): void;
   udpClose(handle: UdpHandle): void;
+  udpSetFastpath(handle: UdpHandle, fastPath: FastPathHandle): void;
 }
 
 type UdpHandle = { readonly __brand: 'UdpHandle' };
@@ -241,6 +243,12 @@ export class NativeUdpSocket {
     );
     this.#reading = true;
     if (!this.#ref) addon().udpRef(this.#handle, false);
+  }
+
+  /** @internal Lets a SleeveFastPath send on this socket and see received datagrams first. */
+  attachFastPath(handle: FastPathHandle): void {
+    if (this.#closed) throw new UdpSocketClosedError(endpointText(this.local));
+    addon().udpSetFastpath(this.#handle, handle);
   }
 
   /** Lets the process exit while the socket is open and idle (as `socket.unref()`), or not. */
