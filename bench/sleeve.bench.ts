@@ -5,11 +5,13 @@
 //
 //   VXLAN:  [c0] eth0 ─ veth ─ br0 ─ vx0 ══ underlay veth ══ vx0 ─ br0 ─ veth ─ eth0 [c1]
 //   sleeve: [c0] ethwe ─ veth ─ weave ─ TAP ─ node (router + sleeve) ══ UDP ══ node ─ TAP ─ … [c1]
+//           (established flows take the addon's fast path inside node: no JavaScript per frame)
 //
 // Each path is set up once and measured SLEEVE_BENCH_RUNS times (default 3); every figure printed is
 // the median over the runs, as in baselines.md (single runs on this 2-vCPU VM spread by ±20 %).
 // SLEEVE_BENCH_CPU_PROF_DIR=<dir> writes a .cpuprofile of every weave host process into <dir>;
-// SLEEVE_BENCH_PATHS=vxlan,plain,encrypted (the default) picks which paths run (ratios need both sides).
+// SLEEVE_BENCH_PATHS=vxlan,plain,encrypted (the default) picks which paths run (ratios need both sides);
+// add `js` for the plain sleeve with every frame through JavaScript (`--no-fast-path`), for comparison.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createTestHosts, runIp, type TestHost, type TestHosts } from '@weave-ts/host';
@@ -93,7 +95,7 @@ async function vxlanSetup(): Promise<Setup> {
   }
 }
 
-async function sleeveSetup(password?: string): Promise<Setup> {
+async function sleeveSetup(password?: string, noFastPath = false): Promise<Setup> {
   const hosts: TestHosts = await createTestHosts({ count: 2 });
   const running: RunningHost[] = [];
   const close = async () => {
@@ -106,6 +108,7 @@ async function sleeveSetup(password?: string): Promise<Setup> {
       const args = ['--name', `a::${i + 1}`, '--nickname', `host${i + 1}`];
       if (i > 0) args.push('--peer', list[0].address!);
       if (password) args.push('--password', password);
+      if (noFastPath) args.push('--no-fast-path');
       running.push(
         await startWeaveHost(host, args, 20_000, PROF_DIR === undefined ? {} : { cpuProfDir: PROF_DIR }),
       );
@@ -290,6 +293,7 @@ export async function bench(): Promise<void> {
   const encrypted = PATHS.has('encrypted')
     ? await run('sleeve encrypted', () => sleeveSetup(PASSWORD))
     : undefined;
+  const js = PATHS.has('js') ? await run('sleeve, all JS', () => sleeveSetup(undefined, true)) : undefined;
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   if (plain && vxlan) {
@@ -309,5 +313,10 @@ export async function bench(): Promise<void> {
     const ratio = encrypted.tcpBps / plain.tcpBps;
     console.log(`encrypted / plain tcp: ${pct(ratio)} (target ≥ 70 %: ${verdict(ratio >= 0.7)})`);
     console.log(`encrypted / plain udp-64 pps: ${pct(encrypted.udpPps / plain.udpPps)}`);
+  }
+  if (plain && js) {
+    console.log(
+      `fast path / all JS tcp: ${pct(plain.tcpBps / js.tcpBps)}, udp-64 pps: ${pct(plain.udpPps / js.udpPps)}`,
+    );
   }
 }
