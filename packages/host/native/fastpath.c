@@ -635,13 +635,8 @@ static conn_t *get_conn(napi_env env, napi_value *argv, size_t argc, size_t want
   return c;
 }
 
-#define ARGS(n)                                                       \
-  size_t argc = (n);                                                  \
-  napi_value argv[(n)];                                               \
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
-
 napi_value fastpath_create(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  WN_ARGS(2);
   uint8_t name[NAME_SIZE];
   uint32_t ttl;
   if (argc < 2 || !get_name(env, argv[0], name, "ourName") || !wn_get_uint32(env, argv[1], &ttl, "ttlMs"))
@@ -675,7 +670,7 @@ napi_value fastpath_create(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_close(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  WN_ARGS(1);
   void *data = NULL;
   if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok)
     return wn_throw_type(env, "handle must be a fast path handle");
@@ -693,7 +688,7 @@ napi_value fastpath_close(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_conn_add(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  WN_ARGS(4);
   uint8_t peer[NAME_SIZE];
   napi_valuetype key_type;
   bool outbound;
@@ -731,7 +726,7 @@ napi_value fastpath_conn_add(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_conn_remove(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  WN_ARGS(2);
   wn_fastpath_t *fp;
   conn_t *c = get_conn(env, argv, argc, 2, &fp, NULL);
   if (c != NULL) conn_clear(c);
@@ -739,7 +734,7 @@ napi_value fastpath_conn_remove(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_conn_set(napi_env env, napi_callback_info info) {
-  ARGS(8);
+  WN_ARGS(8);
   wn_fastpath_t *fp;
   conn_t *c = get_conn(env, argv, argc, 8, &fp, NULL);
   bool enabled, stack_frag;
@@ -770,7 +765,7 @@ napi_value fastpath_conn_set(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_offer_send(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  WN_ARGS(5);
   uint64_t k[3] = {0, 0, 0};
   uint8_t dst[NAME_SIZE];
   uint32_t id;
@@ -785,7 +780,7 @@ napi_value fastpath_offer_send(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_offer_deliver(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  WN_ARGS(4);
   uint8_t src[NAME_SIZE];
   uint64_t k[3];
   if (argc < 4) return wn_throw_type(env, "handle, srcName, srcMac and dstMac are required");
@@ -799,7 +794,7 @@ napi_value fastpath_offer_deliver(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_flush(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  WN_ARGS(1);
   wn_fastpath_t *fp = argc < 1 ? NULL : wn_fastpath_get(env, argv[0]);
   if (fp == NULL) return NULL;
   if (++fp->table_gen == 0) { /* wrapped: clear for real so no ancient flow revives */
@@ -811,7 +806,7 @@ napi_value fastpath_flush(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_stats(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  WN_ARGS(1);
   wn_fastpath_t *fp = argc < 1 ? NULL : wn_fastpath_get(env, argv[0]);
   if (fp == NULL) return NULL;
   napi_value result, v;
@@ -824,7 +819,7 @@ napi_value fastpath_stats(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_seal(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  WN_ARGS(4);
   wn_fastpath_t *fp;
   conn_t *c = get_conn(env, argv, argc, 4, &fp, NULL);
   bool df;
@@ -843,7 +838,7 @@ napi_value fastpath_seal(napi_env env, napi_callback_info info) {
 }
 
 napi_value fastpath_open(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  WN_ARGS(4);
   wn_fastpath_t *fp;
   conn_t *c = get_conn(env, argv, argc, 4, &fp, NULL);
   uint8_t *body, *out;

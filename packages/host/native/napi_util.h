@@ -16,6 +16,12 @@
     }                                                \
   } while (0)
 
+/* Declares argc/argv and reads up to `n` arguments of the current call (returns NULL on failure). */
+#define WN_ARGS(n)                   \
+  size_t argc = (n);                 \
+  napi_value argv[(n)];              \
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
+
 /* Throws `Error("<syscall>: <strerror>")` with numeric `errno` and string `syscall` properties. */
 napi_value wn_throw_errno(napi_env env, int err, const char *syscall);
 /* Builds (without throwing) the error wn_throw_errno would throw. */

@@ -287,9 +287,7 @@ napi_value reader_ref(napi_env env, napi_callback_info info) {
 
 /* readerSetFastpath(handle, fastpath): frames with a flow in the fast path go out without JS. */
 napi_value reader_set_fastpath(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(2);
   if (argc < 2) return wn_throw_type(env, "handle and fastpath are required");
   reader_t *r = get_reader(env, argv[0]);
   wn_fastpath_t *fp = r == NULL ? NULL : wn_fastpath_get(env, argv[1]);

@@ -527,9 +527,7 @@ napi_value udp_close(napi_env env, napi_callback_info info) {
 
 /* udpSetFastpath(handle, fastpath): the fast path sends on this socket and sees its datagrams first. */
 napi_value udp_set_fastpath(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(2);
   if (argc < 2) return wn_throw_type(env, "handle and fastpath are required");
   udp_sock_t *s = get_sock(env, argv[0]);
   wn_fastpath_t *fp = s == NULL ? NULL : wn_fastpath_get(env, argv[1]);
