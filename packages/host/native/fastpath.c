@@ -146,8 +146,6 @@ static void store64be(uint8_t *p, uint64_t v) {
   for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
 }
 
-static void release(wn_fastpath_t *fp);
-
 /* ---- replay windows --------------------------------------------------------------------------- */
 
 static bool bit_has(const bitset_t *s, uint32_t bit) {
@@ -719,7 +717,6 @@ napi_value fastpath_conn_add(napi_env env, napi_callback_info info) {
   c->encrypted = key != NULL;
   if (key != NULL) memcpy(c->key, key, 32);
   memcpy(c->peer, peer, NAME_SIZE);
-  c->mtu = 0;
   napi_value result;
   NAPI_CHECK(env, napi_create_uint32(env, id, &result));
   return result;

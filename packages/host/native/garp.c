@@ -55,9 +55,7 @@ static int packet_socket_in(const char *ns_path, const char **failed) {
 }
 
 napi_value garp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(3);
   char ns_path[256], if_name[IFNAMSIZ];
   napi_valuetype ns_type;
   uint8_t *ip;

@@ -47,9 +47,7 @@ struct reader {
 };
 
 napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(3);
   char name[IFNAMSIZ];
   bool vnet_hdr = false;
   uint32_t offload = 0;
@@ -86,9 +84,7 @@ napi_value tap_open(napi_env env, napi_callback_info info) {
 }
 
 napi_value tap_write(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(3);
   int32_t fd;
   uint32_t start = 0, count = 0;
   bool is_array = false;
@@ -125,9 +121,7 @@ napi_value tap_write(napi_env env, napi_callback_info info) {
 }
 
 napi_value fd_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(1);
   int32_t fd;
   if (argc < 1 || !wn_get_int32(env, argv[0], &fd, "fd")) return NULL;
   /* Linux releases the descriptor even when close reports EINTR, so never retry. */
@@ -201,9 +195,7 @@ static void finalize_box(napi_env env, void *data, void *hint) {
 }
 
 napi_value reader_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(4);
   int32_t fd;
   uint32_t max_frames, max_frame_size;
   napi_valuetype cb_type;
@@ -262,9 +254,7 @@ static reader_t *get_reader(napi_env env, napi_value v) {
 }
 
 napi_value reader_stop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(1);
   if (argc < 1) return wn_throw_type(env, "handle is required");
   reader_t *r = get_reader(env, argv[0]);
   if (r == NULL || !r->poller.active) return NULL; /* already stopped, or a bad handle (TypeError pending) */
@@ -274,9 +264,7 @@ napi_value reader_stop(napi_env env, napi_callback_info info) {
 }
 
 napi_value reader_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(2);
   bool ref;
   if (argc < 2) return wn_throw_type(env, "handle and ref are required");
   reader_t *r = get_reader(env, argv[0]);

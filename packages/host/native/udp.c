@@ -134,9 +134,7 @@ static bool parse_ipv4(napi_env env, napi_value v, struct in_addr *out, const ch
 }
 
 napi_value udp_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(5);
   char ns_path[256];
   napi_valuetype ns_type;
   struct in_addr host;
@@ -246,9 +244,7 @@ static int path_mtu(udp_sock_t *s, const struct sockaddr_in *to) {
 }
 
 napi_value udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(5);
   struct in_addr host;
   uint32_t port, count = 0;
   bool df = false, is_array = false;
@@ -466,9 +462,7 @@ static void on_readable(wn_poller_t *p, int status) {
 }
 
 napi_value udp_recv_start(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(3);
   uint32_t max_datagrams;
   napi_valuetype cb_type;
   if (argc < 3) return wn_throw_type(env, "handle, maxDatagrams and callback are required");
@@ -503,9 +497,7 @@ napi_value udp_recv_start(napi_env env, napi_callback_info info) {
 }
 
 napi_value udp_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(2);
   bool ref;
   if (argc < 2) return wn_throw_type(env, "handle and ref are required");
   udp_sock_t *s = get_sock(env, argv[0]);
@@ -515,9 +507,7 @@ napi_value udp_ref(napi_env env, napi_callback_info info) {
 }
 
 napi_value udp_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  WN_ARGS(1);
   if (argc < 1) return wn_throw_type(env, "handle is required");
   udp_sock_t *s = get_sock(env, argv[0]);
   if (s == NULL) return NULL;
