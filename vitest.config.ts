@@ -9,7 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@weave-ts\/core\/testing$/, replacement: src('core', 'testing/index.ts') },
-      { find: /^@weave-ts\/(core|ipam|dns|host|datapath-sleeve|datapath-fastdp)$/, replacement: src('$1') },
+      { find: /^@weave-ts\/(core|ipam|dns|host|datapath-sleeve|datapath-fastdp|peer|weaver|cli)$/, replacement: src('$1') },
     ],
   },
   test: {

@@ -1,0 +1,2 @@
+// Public surface of @weave-ts/weaver.
+export {};
