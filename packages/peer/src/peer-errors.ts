@@ -1,0 +1,208 @@
+import { WeaveError } from '@weave-ts/core';
+
+/** Base class of every error `@weave-ts/peer` raises on purpose (stable `name`, original in `cause`). */
+export class PeerError extends WeaveError {
+  override name = 'PeerError';
+}
+
+/**
+ * An option given to `createPeer` (or an argument of a peer method) is invalid. Each condition has its
+ * own subclass; `option` names the option (`'port'`, `'ipam.range'`, …) and `value` is what was given.
+ */
+export class InvalidPeerOptionError extends PeerError {
+  override name = 'InvalidPeerOptionError';
+  /** Which option, as a dotted path (`'dns.domain'`). */
+  readonly option: string;
+  /** The value that was rejected. */
+  readonly value: unknown;
+  constructor(option: string, value: unknown, message: string, options?: { cause?: unknown }) {
+    super(`invalid option ${option}: ${message}`, options);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** `name` is not a peer name (MAC form `8a:3e:…` or the short `::1` form). */
+export class InvalidPeerNameOptionError extends InvalidPeerOptionError {
+  override name = 'InvalidPeerNameOptionError';
+}
+
+/** `nickname` is not a non-empty string. */
+export class InvalidNicknameError extends InvalidPeerOptionError {
+  override name = 'InvalidNicknameError';
+}
+
+/** `port` (or the port of `dns.listen`) is not an integer in 0..65535. */
+export class InvalidPortError extends InvalidPeerOptionError {
+  override name = 'InvalidPortError';
+}
+
+/** `host` (or the host of `dns.listen`) is not an IPv4 address. */
+export class InvalidHostError extends InvalidPeerOptionError {
+  override name = 'InvalidHostError';
+}
+
+/** An entry of `peers` (or of `connect()`) is not `host` or `host:port`. */
+export class InvalidPeerAddressError extends InvalidPeerOptionError {
+  override name = 'InvalidPeerAddressError';
+}
+
+/** `password` is empty or not a string / Uint8Array. */
+export class InvalidPasswordError extends InvalidPeerOptionError {
+  override name = 'InvalidPasswordError';
+}
+
+/** An entry of `trustedSubnets` is not an IPv4 CIDR. */
+export class InvalidTrustedSubnetError extends InvalidPeerOptionError {
+  override name = 'InvalidTrustedSubnetError';
+}
+
+/** `connLimit` is not a non-negative integer. */
+export class InvalidConnLimitError extends InvalidPeerOptionError {
+  override name = 'InvalidConnLimitError';
+}
+
+/** A boolean option (`discovery`) is not a boolean. */
+export class InvalidBooleanOptionError extends InvalidPeerOptionError {
+  override name = 'InvalidBooleanOptionError';
+}
+
+/** `ipam.range` is not a CIDR with zero host bits. */
+export class InvalidRangeError extends InvalidPeerOptionError {
+  override name = 'InvalidRangeError';
+}
+
+/** `ipam.defaultSubnet` is not a subnet inside `ipam.range`. */
+export class InvalidDefaultSubnetError extends InvalidPeerOptionError {
+  override name = 'InvalidDefaultSubnetError';
+}
+
+/** `ipam.init` is not `consensus`, `consensus=N`, `seed=NAME,…` or `observer`. */
+export class InvalidIpamInitError extends InvalidPeerOptionError {
+  override name = 'InvalidIpamInitError';
+}
+
+/** `ipam.init` is `seed=…` with an entry that is not a peer name. */
+export class InvalidSeedError extends InvalidPeerOptionError {
+  override name = 'InvalidSeedError';
+}
+
+/** `dns.domain` is not a DNS domain (labels of letters, digits and `-`). */
+export class InvalidDomainError extends InvalidPeerOptionError {
+  override name = 'InvalidDomainError';
+}
+
+/** `dns.listen` is not `host:port`. */
+export class InvalidDnsListenError extends InvalidPeerOptionError {
+  override name = 'InvalidDnsListenError';
+}
+
+/** `dns.upstream` is not a list of IPv4 addresses (optionally `:port`) or `'resolv.conf'`. */
+export class InvalidUpstreamError extends InvalidPeerOptionError {
+  override name = 'InvalidUpstreamError';
+}
+
+/** `dns.ttl` is not an integer in 0..2^31-1. */
+export class InvalidTtlError extends InvalidPeerOptionError {
+  override name = 'InvalidTtlError';
+}
+
+/** `datapath` is not one of the known kinds nor a backend object. */
+export class InvalidDatapathError extends InvalidPeerOptionError {
+  override name = 'InvalidDatapathError';
+}
+
+/** `bridge.name` is not a Linux interface name, or `bridge.mtu` is out of range. */
+export class InvalidBridgeOptionError extends InvalidPeerOptionError {
+  override name = 'InvalidBridgeOptionError';
+}
+
+/** `dataDir` is not a non-empty path. */
+export class InvalidDataDirError extends InvalidPeerOptionError {
+  override name = 'InvalidDataDirError';
+}
+
+/** A container id (allocate, claim, release, dns.add) is empty or not a string. */
+export class InvalidContainerIdError extends InvalidPeerOptionError {
+  override name = 'InvalidContainerIdError';
+}
+
+/** An address given to `claim`/`release`/`dns.add` is not an IPv4 address (or CIDR where one is needed). */
+export class InvalidAddressError extends InvalidPeerOptionError {
+  override name = 'InvalidAddressError';
+}
+
+/** `dns.add` with a name outside the peer's DNS domain (upstream silently ignores it). */
+export class DnsNameOutsideDomainError extends InvalidPeerOptionError {
+  override name = 'DnsNameOutsideDomainError';
+  constructor(hostname: string, domain: string) {
+    super('hostname', hostname, `${hostname} is not in the DNS domain ${domain}`);
+  }
+}
+
+/** A method was called on a peer after `stop()` (or before `start()` where it needs a running peer). */
+export class PeerStoppedError extends PeerError {
+  override name = 'PeerStoppedError';
+  constructor(operation: string) {
+    super(`peer is stopped: cannot ${operation}`);
+  }
+}
+
+/** A feature that was disabled (`ipam: false`, `dns: false`) was used. */
+export class FeatureDisabledError extends PeerError {
+  override name = 'FeatureDisabledError';
+  constructor(feature: 'ipam' | 'dns') {
+    super(`${feature === 'ipam' ? 'IPAM' : 'weaveDNS'} is disabled on this peer`);
+  }
+}
+
+/** `start()` could not listen: the address (`host:port`) is taken (`EADDRINUSE`). */
+export class AddressInUseError extends PeerError {
+  override name = 'AddressInUseError';
+  /** The address that was taken. */
+  readonly address: string;
+  constructor(what: string, address: string, options?: { cause?: unknown }) {
+    super(`${what}: listen tcp ${address}: bind: address already in use`, options);
+    this.address = address;
+  }
+}
+
+/** `start()` could not listen: the address is not local to this host (`EADDRNOTAVAIL`/`ENOTFOUND`). */
+export class AddressNotAvailableError extends PeerError {
+  override name = 'AddressNotAvailableError';
+  /** The address that could not be bound. */
+  readonly address: string;
+  constructor(what: string, address: string, options?: { cause?: unknown }) {
+    super(`${what}: listen tcp ${address}: bind: cannot assign requested address`, options);
+    this.address = address;
+  }
+}
+
+/** `start()` could not listen or create a kernel object for lack of privilege (`EACCES`/`EPERM`). */
+export class PermissionDeniedError extends PeerError {
+  override name = 'PermissionDeniedError';
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(`${what}: permission denied`, options);
+  }
+}
+
+/** The requested datapath cannot run here (no root, no /dev/net/tun, no BPF…). */
+export class DatapathUnavailableError extends PeerError {
+  override name = 'DatapathUnavailableError';
+  constructor(kind: string, reason: string, options?: { cause?: unknown }) {
+    super(`datapath ${kind} is not available: ${reason}`, options);
+  }
+}
+
+/** `whenConverged()` ran out of time. */
+export class ConvergenceTimeoutError extends PeerError {
+  override name = 'ConvergenceTimeoutError';
+  constructor(timeoutMs: number, detail: string) {
+    super(`not converged after ${timeoutMs} ms: ${detail}`);
+  }
+}
+
+/** The persisted data in `dataDir` cannot be read or belongs to something else. */
+export class PeerDataError extends PeerError {
+  override name = 'PeerDataError';
+}
