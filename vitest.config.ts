@@ -8,8 +8,16 @@ const src = (pkg: string, file = 'index.ts') =>
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^@weave-ts\/core\/protocol$/, replacement: src('core', 'protocol/index.ts') },
       { find: /^@weave-ts\/core\/testing$/, replacement: src('core', 'testing/index.ts') },
-      { find: /^@weave-ts\/(core|ipam|dns|host|datapath-sleeve|datapath-fastdp|peer|weaver|cli)$/, replacement: src('$1') },
+      {
+        find: /^@weave-ts\/core\/testing\/compliance$/,
+        replacement: src('core', 'testing/compliance/index.ts'),
+      },
+      {
+        find: /^@weave-ts\/(core|ipam|dns|host|datapath-sleeve|datapath-fastdp|peer|weaver|cli)$/,
+        replacement: src('$1'),
+      },
     ],
   },
   test: {
