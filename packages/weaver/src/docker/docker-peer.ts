@@ -1,0 +1,48 @@
+/**
+ * What the Docker integration needs from a Weave peer: the subset of `@weave-ts/peer`'s `WeavePeer` it
+ * calls. A `WeavePeer` satisfies it as is; tests pass small fakes.
+ */
+export interface DockerPeer {
+  /** An address for `containerId` (`'10.32.0.1/12'`), in `subnet` or the default subnet. */
+  allocate(containerId: string, options?: { subnet?: string }): Promise<string>;
+  /** Claims `cidr` (address with its subnet's prefix length) for `containerId`. */
+  claim(containerId: string, cidr: string, options?: { noErrorOnUnknown?: boolean }): Promise<void>;
+  /** Frees one address of the container, or all of them. */
+  release(containerId: string, address?: string): void;
+  /** The container's addresses as CIDR strings. */
+  addressesOf(containerId: string): string[];
+  /** weaveDNS operations. */
+  readonly dns: DockerPeerDns;
+  /** The bridge containers attach to and its MTU. */
+  readonly datapath: { readonly bridge?: string; readonly mtu?: number };
+  /** Upstream's `/report` (only `IPAM.DefaultSubnet`/`IPAM.Range` and `DNS.Domain` are read). */
+  status(): DockerPeerReport;
+}
+
+/** The weaveDNS part of {@link DockerPeer}. */
+export interface DockerPeerDns {
+  /** Adds a record for the container. */
+  add(containerId: string, ip: string, fqdn: string): void;
+  /** Removes records matching every given field; returns how many. */
+  remove(containerId?: string, ip?: string, fqdn?: string): number;
+  /** Where the DNS server listens, if it does. */
+  address(): { host: string; port: number } | undefined;
+}
+
+/** The fields of the peer's report the Docker integration reads. */
+export interface DockerPeerReport {
+  readonly IPAM?: { readonly DefaultSubnet?: string; readonly Range?: string } | null;
+  readonly DNS?: { readonly Domain?: string } | null;
+}
+
+/** The peer's default subnet, or undefined when IPAM is disabled. */
+export function defaultSubnetOf(peer: DockerPeer): string | undefined {
+  const ipam = peer.status().IPAM;
+  return ipam ? (ipam.DefaultSubnet ?? ipam.Range) : undefined;
+}
+
+/** The weaveDNS domain without its trailing dot (`weave.local`), or undefined when DNS is disabled. */
+export function dnsDomainOf(peer: DockerPeer): string | undefined {
+  const domain = peer.status().DNS?.Domain;
+  return domain === undefined ? undefined : domain.replace(/\.$/, '');
+}
