@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import type { CliContext } from '../context.js';
+import { daemonState, isWeaverAlive, sleep, startDaemon, weaverCommand } from '../daemon.js';
+import { CliExit, UsageError } from '../errors.js';
+import { HttpConnectError } from '../http-client.js';
+import { cidrsOverlap } from '../cidr.js';
+
+/** Upstream's default allocation range. */
+export const DEFAULT_IPALLOC_RANGE = '10.32.0.0/12';
+
+/** How long launch waits for weaver's /status to answer 200. */
+const READY_TIMEOUT_MS = 120_000;
+
+/**
+ * `weave launch` / `weave launch-router`: starts weaver in the background (pid and log file in
+ * the state directory), passing the flags through, and waits until GET /status answers 200. As
+ * upstream, the password travels in WEAVE_PASSWORD (not on the command line), the default range
+ * 10.32.0.0/12 is refused when it overlaps a host route, and the new router's id (its pid here)
+ * is printed.
+ */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...ctx.env };
+  const pass: string[] = [];
+  let range: string | undefined;
+  let hasDbPrefix = false;
+  let hasHttpAddr = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError();
+      return v;
+    };
+    if (a === '--password' || a === '-password') env.WEAVE_PASSWORD = value();
+    else if (a.startsWith('--password=')) env.WEAVE_PASSWORD = a.slice('--password='.length);
+    else if (a === '--ipalloc-range' || a === '--iprange' || a === '-iprange') range = value();
+    else if (a.startsWith('--ipalloc-range=')) range = a.slice('--ipalloc-range='.length);
+    else if (a === '--no-restart') continue;
+    else {
+      if (a === '--db-prefix' || a.startsWith('--db-prefix=')) hasDbPrefix = true;
+      if (a === '--http-addr' || a.startsWith('--http-addr=')) hasHttpAddr = true;
+      pass.push(a);
+    }
+  }
+
+  const state = daemonState(ctx.paths);
+  if (state.kind === 'running') {
+    throw new CliExit("weave is already running; you can stop it with 'weave stop'.", 1);
+  }
+  const command = weaverCommand(ctx.env);
+  if (command === undefined) {
+    throw new CliExit('Unable to find weaver: build @weave-ts/weaver or set WEAVER_BIN.', 1);
+  }
+
+  if (range === undefined) {
+    range = DEFAULT_IPALLOC_RANGE;
+    if (await overlapsHostRoute(range)) {
+      throw new CliExit(
+        `ERROR: Default --ipalloc-range ${range} overlaps with existing route on host.\n` +
+          'You must pick another range and set it on all hosts.',
+        1,
+      );
+    }
+  } else if (range !== '' && (await overlapsHostRoute(range))) {
+    ctx.err(
+      `WARNING: Specified --ipalloc-range ${range} overlaps with existing route on host.\n` +
+        'Unless this is deliberate, you must pick another range and set it on all hosts.\n',
+    );
+  }
+
+  const weaverArgs = ['--ipalloc-range', range];
+  if (!hasDbPrefix) weaverArgs.push('--db-prefix', ctx.paths.dbPrefix);
+  if (!hasHttpAddr && ctx.env.WEAVE_HTTP_ADDR) weaverArgs.push('--http-addr', ctx.env.WEAVE_HTTP_ADDR);
+  if (!pass.includes('--port') && !pass.some((a) => a.startsWith('--port=')) && ctx.env.WEAVE_PORT) {
+    weaverArgs.push('--port', ctx.env.WEAVE_PORT);
+  }
+  weaverArgs.push(...pass);
+
+  const pid = startDaemon(ctx.paths, command, weaverArgs, env);
+  await waitForStatus(ctx, pid);
+  ctx.out(`${pid}\n`);
+  return 0;
+}
+
+/** `wait_for_status`: polls GET /status until it answers 2xx; fails if weaver dies first. */
+async function waitForStatus(ctx: CliContext, pid: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const res = await ctx.request('GET', '/status', { connectTimeoutMs: 1000, timeoutMs: 5000 });
+      if (res.status >= 200 && res.status < 300) return;
+    } catch (err) {
+      if (!(err instanceof HttpConnectError)) throw err;
+    }
+    if (!isWeaverAlive(pid)) {
+      throw new CliExit(
+        'The weave container has died. Consult the container logs for further details.\n' +
+          `(weaver's log: ${ctx.paths.logFile})`,
+        1,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new CliExit(
+        `weaver (pid ${pid}) did not become ready in ${READY_TIMEOUT_MS / 1000} s; see ${ctx.paths.logFile}`,
+        1,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * `weaveutil netcheck`: whether `cidr` overlaps a route of this host other than the default route
+ * and routes via the weave bridge.
+ */
+export async function overlapsHostRoute(cidr: string): Promise<boolean> {
+  const routes = await new Promise<{ dst?: string; dev?: string }[]>((resolve) => {
+    execFile('ip', ['-j', '-4', 'route', 'show'], { timeout: 5000 }, (err, stdout) => {
+      if (err !== null) return resolve([]);
+      try {
+        resolve(JSON.parse(String(stdout)) as { dst?: string; dev?: string }[]);
+      } catch {
+        resolve([]);
+      }
+    });
+  });
+  return routes.some(
+    (r) => r.dst !== undefined && r.dst !== 'default' && r.dev !== 'weave' && cidrsOverlap(r.dst, cidr),
+  );
+}

@@ -1,0 +1,40 @@
+import { rmSync } from 'node:fs';
+import type { CliContext } from '../context.js';
+import { daemonState, isWeaverAlive, removePidFile, sleep, stopDaemon } from '../daemon.js';
+import { CliExit, UsageError } from '../errors.js';
+
+/**
+ * `weave reset [--force]`: a running weaver hands its address ranges to another peer (DELETE
+ * /peer) and is stopped; its database is deleted, and the weave bridge and the host ends of
+ * container veths are removed. A weaver that died (pid file left) must be re-launched first, or
+ * `--force` given, as upstream.
+ */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const force = args.length === 1 && args[0] === '--force';
+  if (!(args.length === 0 || force)) throw new UsageError();
+  const state = daemonState(ctx.paths);
+  if (state.kind === 'stopped' && !force) {
+    throw new CliExit(
+      'ERROR: weave is not running; unable to remove from cluster.\nRe-launch weave before reset or use --force to override.',
+      1,
+    );
+  }
+  if (state.kind === 'running' || (state.kind === 'absent' && (await ctx.isRunning()))) {
+    try {
+      await ctx.request('DELETE', '/peer', { timeoutMs: 10_000 });
+    } catch {
+      // as upstream: `call_weave DELETE /peer || true`
+    }
+    await sleep(500); // let the broadcast of the handed-over ranges go out
+  }
+  if (state.kind === 'running' && isWeaverAlive(state.pid)) await stopDaemon(ctx.paths, state.pid);
+  removePidFile(ctx.paths);
+  rmSync(ctx.paths.dbDir, { recursive: true, force: true });
+
+  const host = await import('@weave-ts/host');
+  await host.deleteLink('weave', { ifExists: true });
+  for (const link of await host.listLinks()) {
+    if (/^vethwe(pl|-)/.test(link.name)) await host.deleteLink(link.name, { ifExists: true });
+  }
+  return 0;
+}
