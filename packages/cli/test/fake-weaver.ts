@@ -30,7 +30,11 @@ export interface FakeWeaver {
 
 function multi(params: URLSearchParams): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const [k, v] of params) (out[k] ??= []).push(v);
+  for (const [k, v] of params) {
+    const list = out[k] ?? [];
+    list.push(v);
+    out[k] = list;
+  }
   return out;
 }
 
