@@ -29,3 +29,4 @@ export {
   type FastPathConnectionState,
   type FastPathOpenResult,
 } from './fastpath.js';
+export * from './expose.js';
