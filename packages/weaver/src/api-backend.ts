@@ -1,0 +1,90 @@
+/**
+ * What the HTTP API needs from the daemon, as a small interface: the weaver builds one from a
+ * `WeavePeer` (see `peer-backend.ts`), tests and fuzzers pass a fake. Every method either returns
+ * or throws an `Error` whose message is the plain-text body of a 400 (upstream's wording).
+ */
+
+/** `weave status <section>` names. */
+export type StatusSectionName = 'targets' | 'connections' | 'peers' | 'dns' | 'ipam';
+
+/** The `/report` object (upstream `WeaveStatus`): `{Ready, Version, Router, IPAM?, DNS?, …}`. */
+export type WeaveReport = Record<string, unknown>;
+
+/** Options of an allocation or claim. */
+export interface IpamRequestOptions {
+  /** `check-alive=true`: cancel when the container is not running (needs a container runtime). */
+  checkAlive?: boolean;
+  /** Aborted when the HTTP client goes away; the request then answers `cancelled`. */
+  signal?: AbortSignal;
+}
+
+/** The IPAM routes' view of the allocator (absent when IPAM is disabled: those routes answer 404). */
+export interface IpamApi {
+  /** Default subnet as a CIDR string (`10.32.0.0/12`). */
+  readonly defaultSubnet: string;
+  /** Allocates in `subnet` (default subnet when undefined); resolves `a.b.c.d/len`. */
+  allocate(ident: string, subnet: string | undefined, options?: IpamRequestOptions): Promise<string>;
+  /** Claims `cidr` for `ident`. */
+  claim(
+    ident: string,
+    cidr: string,
+    options?: IpamRequestOptions & { noErrorOnUnknown?: boolean },
+  ): Promise<void>;
+  /** `ident`'s addresses (CIDR strings) inside `subnet`, or in the default subnet. */
+  lookup(ident: string, subnet?: string): string[];
+  /** Every container's addresses (`GET /ip`), in no particular order. */
+  owned(): { containerid: string; addrs: string[] }[];
+  /** Frees one address. */
+  free(ident: string, ip: string): void;
+  /** Frees everything `ident` holds. */
+  freeAll(ident: string): void;
+  /** Resolves once the ring exists (`GET /ring`). */
+  prime(signal?: AbortSignal): Promise<void>;
+  /** `GET /ipinfo/tracker`: the local range tracker's name, '' without one. */
+  tracker(): string;
+}
+
+/** The weaveDNS routes' view (absent with `--no-dns`). */
+export interface DnsApi {
+  /** `weave.local.` */
+  readonly domain: string;
+  /** The DNS server's listen address `host:port`. */
+  address(): string;
+  /** Adds an entry owned by this peer. */
+  add(containerId: string, ip: string, fqdn: string): void;
+  /** Tombstones own entries matching all given fields; undefined = any (`*`). */
+  remove(containerId: string | undefined, ip: string | undefined, fqdn: string | undefined): void;
+  /** Raw entries for `GET /name` (Accept: application/json). */
+  entries(): unknown[];
+}
+
+/** `weave expose` / `weave hide` on the bridge (absent without a kernel datapath: 404). */
+export interface ExposeApi {
+  /** Puts `cidr` on the bridge, gratuitous ARP, NAT and filter rules (no NAT with `skipNAT`). */
+  expose(cidr: string, options: { skipNAT: boolean }): Promise<void>;
+  /** Removes exactly what `expose` added. */
+  hide(cidr: string): Promise<void>;
+}
+
+/** Everything the HTTP API serves. */
+export interface ApiBackend {
+  /** False until the peer listens and every registered service is ready: `/status*` answer 503. */
+  isReady(): boolean;
+  report(): WeaveReport;
+  /** The text of `/status` (no section) or `/status/<section>`, upstream's bytes. */
+  statusText(section?: StatusSectionName): string;
+  /** Adds targets; returns one error text per peer that could not be parsed. */
+  connect(peers: string[], replace: boolean): string[];
+  forget(peers: string[]): void;
+  /** `DELETE /peer`: hand IPAM ranges to a successor and stop. */
+  reset(): Promise<void>;
+  /** `DELETE /peer/{id}`: `N IPs taken over from X\n`. */
+  rmpeer(nameOrNickname: string): string;
+  /** Prometheus exposition text and its content type. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** `GET /proxyaddrs`: Docker proxy listen addresses ('' when no proxy). */
+  proxyAddresses(): string[];
+  readonly ipam?: IpamApi | undefined;
+  readonly dns?: DnsApi | undefined;
+  readonly exposer?: ExposeApi | undefined;
+}
