@@ -2,8 +2,7 @@
 // The `weaver` daemon: `weaver [flags] [peers…]` (see `weaver --help`). Logs go to stderr in
 // upstream's format; SIGTERM/SIGINT stop it cleanly (exit 0); `DELETE /peer` resets and exits 0.
 import { createDaemonLogger } from '../log.js';
-import { builtinServices } from '../services.js';
-import { Weaver } from '../weaver.js';
+import type { Weaver } from '../weaver.js';
 import { parseWeaverArgs, WeaverUsageError } from '../weaver-config.js';
 
 async function main(): Promise<number | undefined> {
@@ -20,6 +19,8 @@ async function main(): Promise<number | undefined> {
     return parsed.exitCode;
   }
   const { config } = parsed;
+  // The peer and its datapaths load only now: `--help`/`--version` stay quick.
+  const [{ Weaver }, { builtinServices }] = await Promise.all([import('../weaver.js'), import('../services.js')]);
   const logger = createDaemonLogger({ level: config.logLevel });
   let weaver: Weaver;
   let exiting = false;
