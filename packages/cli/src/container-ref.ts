@@ -111,11 +111,13 @@ export async function withNetnsName<T>(ref: ContainerRef, fn: (name: string) => 
 let aliasCounter = 0;
 
 /**
- * The `<id>` of the host-side veth `vethwepl<id>` (at most 7 characters): the pid when known (as
- * upstream), else a short hash of the container id.
+ * The `<id>` of the host-side veth `vethwepl<id>` (at most 7 characters): a short hash of the
+ * container id for named namespaces (so every way of naming one gives the same veth), else the pid
+ * when known (as upstream), else the hash.
  */
 export function vethId(ref: ContainerRef): string {
-  if (ref.pid !== undefined && String(ref.pid).length <= 7) return String(ref.pid);
+  if (ref.netnsName === undefined && ref.pid !== undefined && String(ref.pid).length <= 7)
+    return String(ref.pid);
   let h = 0x811c9dc5;
   for (const c of Buffer.from(ref.id)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
   return h.toString(36).slice(0, 7);
