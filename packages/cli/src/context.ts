@@ -1,4 +1,4 @@
-import { daemonState } from './daemon.js';
+import type { DaemonState } from './daemon.js';
 import { CliExit } from './errors.js';
 import { type HttpCallOptions, HttpConnectError, type HttpResponse, httpCall } from './http-client.js';
 import { type StatePaths, statePaths } from './state-dir.js';
@@ -46,6 +46,15 @@ export class CliContext {
     return this.#paths;
   }
 
+  /**
+   * The weaver named by the pid file. The daemon module (and node:child_process with it) is
+   * loaded only here, off the path of a `weave status` that gets an answer.
+   */
+  async daemonState(): Promise<DaemonState> {
+    const { daemonState } = await import('./daemon.js');
+    return daemonState(this.paths);
+  }
+
   /** Writes to stdout. */
   out(text: string): void {
     this.io.stdout(text);
@@ -72,7 +81,10 @@ export class CliContext {
       res = await this.request(method, path, options);
     } catch (err) {
       if (!(err instanceof HttpConnectError)) throw err;
-      throw new CliExit(this.notRunningMessage() ?? `curl: (${err.exitCode}) ${err.message}`, err.exitCode);
+      throw new CliExit(
+        (await this.notRunningMessage()) ?? `curl: (${err.exitCode}) ${err.message}`,
+        err.exitCode,
+      );
     }
     if (res.status >= 200 && res.status < 300) return res.body;
     if (res.status === 404) throw new CliExit('', 4);
@@ -83,8 +95,8 @@ export class CliContext {
    * The upstream message saying why weaver is not running, or undefined when the pid file names
    * a live weaver (it may still be starting).
    */
-  notRunningMessage(): string | undefined {
-    const state = daemonState(this.paths);
+  async notRunningMessage(): Promise<string | undefined> {
+    const state = await this.daemonState();
     if (state.kind === 'running') return undefined;
     return state.kind === 'absent' ? NOT_PRESENT_MESSAGE : NOT_RUNNING_MESSAGE;
   }
@@ -95,12 +107,12 @@ export class CliContext {
    */
   async checkRunning(): Promise<void> {
     if (await this.isRunning()) return;
-    throw new CliExit(this.notRunningMessage() ?? NOT_PRESENT_MESSAGE, 1);
+    throw new CliExit((await this.notRunningMessage()) ?? NOT_PRESENT_MESSAGE, 1);
   }
 
   /** Whether a weaver runs here: the pid file names a live one, or the API answers. */
   async isRunning(): Promise<boolean> {
-    if (daemonState(this.paths).kind === 'running') return true;
+    if ((await this.daemonState()).kind === 'running') return true;
     try {
       await this.request('GET', '/status', { connectTimeoutMs: 1000, timeoutMs: 3000 });
       return true;
