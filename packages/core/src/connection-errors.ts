@@ -51,3 +51,82 @@ export class UnknownRemoteNameError extends WeaveError {
 export class ConnectionShutdownError extends WeaveError {
   override name = 'ConnectionShutdownError';
 }
+
+/**
+ * A socket error in Go's words (`dial tcp4 10.0.0.2:6783: connect: connection refused`,
+ * `read tcp 10.0.0.1:6783->10.0.0.3:42851: read: connection reset by peer`), as upstream's status and
+ * logs show them. The Node error is the `cause`; `code` is its errno name (`ECONNREFUSED`).
+ */
+export class NetworkError extends WeaveError {
+  override name = 'NetworkError';
+  /** Node's errno name, e.g. `ECONNRESET`. */
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Go's `syscall.Errno` texts for the errors sockets meet. */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  ECONNABORTED: 'software caused connection abort',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  ENETDOWN: 'network is down',
+  EHOSTDOWN: 'host is down',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'broken pipe',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EMFILE: 'too many open files',
+  ENOBUFS: 'no buffer space available',
+  EINVAL: 'invalid argument',
+};
+
+type Endpointish = { readonly host: string; readonly port: number };
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** `dial tcp4 <remote>: connect: <errno text>` for a failed dial; other errors pass unchanged. */
+export function toGoDialError(error: unknown, remote: Endpointish): Error {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (err instanceof WeaveError) return err;
+  const code = errnoOf(err);
+  const target = `${remote.host}:${remote.port}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new NetworkError(`dial tcp4: lookup ${remote.host}: no such host`, code, { cause: err });
+  }
+  const text = code ? ERRNO_TEXT[code] : undefined;
+  if (!text) return err;
+  return new NetworkError(`dial tcp4 ${target}: connect: ${text}`, code, { cause: err });
+}
+
+/**
+ * `read tcp <local>-><remote>: read: <errno text>` (or `write …` when the failing call was a write)
+ * for a socket error of an open connection; other errors pass unchanged.
+ */
+export function toGoNetError(
+  error: Error,
+  op: 'read' | 'write',
+  local: Endpointish,
+  remote: Endpointish,
+): Error {
+  if (error instanceof WeaveError) return error;
+  const code = errnoOf(error);
+  const text = code ? ERRNO_TEXT[code] : undefined;
+  if (!text) return error;
+  const syscall = (error as { syscall?: unknown }).syscall;
+  const actual = syscall === 'write' || code === 'EPIPE' ? 'write' : op;
+  return new NetworkError(
+    `${actual} tcp ${local.host}:${local.port}->${remote.host}:${remote.port}: ${actual}: ${text}`,
+    code,
+    { cause: error },
+  );
+}

@@ -273,7 +273,14 @@ export class ConnectionMaker extends EventEmitter<ConnectionMakerEvents> {
     return this.#terminations;
   }
 
-  /** Cancels the timer; no further attempts are made. */
+  /** Resumes after {@link stop} (a restarted router): due targets are tried again. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#wake(0);
+  }
+
+  /** Cancels the timer; no further attempts are made (until {@link start}). */
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);

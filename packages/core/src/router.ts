@@ -3,6 +3,8 @@ import { EventEmitter } from 'eventemitter3';
 import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import {
   ConnectionLimitError,
+  toGoDialError,
+  toGoNetError,
   ConnectToSelfError,
   ConnectionShutdownError,
   MultipleConnectionsError,
@@ -45,16 +47,6 @@ import { TokenBucket, ACCEPT_MAX_TOKENS, ACCEPT_TOKEN_INTERVAL_MS } from './toke
 import { TOPOLOGY_CHANNEL, TopologyGossipData, TopologyReceiver } from './topology-gossip.js';
 import type { StreamConnection, StreamListener, StreamTransport } from './transport.js';
 
-/**
- * The router an orchestrator embeds (mesh `Router` + weave's `NetworkRouter` control side).
- *
- * ```
- * new Router(options) ─▶ registerChannel('IPallocation', …) … ─▶ start() ─▶ connect(['10.0.0.1'])
- *   listener/ConnectionMaker ─▶ MeshConnection (handshake) ─▶ connectionReady ─▶ topology + gossip
- *   stop(): closes the listener, every connection, timers and the overlay
- * ```
- */
-
 /** Weave's control port. */
 export const DEFAULT_PORT = 6783;
 /** Upstream's default `--conn-limit`. */
@@ -64,6 +56,7 @@ export const DEFAULT_GOSSIP_INTERVAL_MS = 30_000;
 /** Topology changes are coalesced this long before they are gossiped. */
 export const TOPOLOGY_UPDATE_DELAY_MS = 1_000;
 
+/** How a {@link Router} is built. */
 export interface RouterOptions {
   /** Our peer name (see `derivePeerName`). */
   name: PeerName;
@@ -75,11 +68,13 @@ export interface RouterOptions {
   port?: number;
   /** Mesh password: encrypts control traffic and (unless trusted) the overlay. */
   password?: string | Uint8Array;
+  /** Most connections (`--conn-limit`, default 200; 0 = unlimited). */
   connLimit?: number;
   /** Connect to peers learnt from the topology (default true). */
   peerDiscovery?: boolean;
   /** CIDRs whose peers we trust to carry unencrypted overlay traffic. */
   trustedSubnets?: readonly string[];
+  /** How often each channel's full state goes to random neighbours (default 30 s). */
   gossipIntervalMs?: number;
   /** Lowest protocol version we offer (1 or 2; we only ever negotiate 2). */
   minProtocolVersion?: number;
@@ -91,17 +86,26 @@ export interface RouterOptions {
    * closes it on `stop()`.
    */
   localPort?: LocalPort;
+  /** Control-plane transport (default TCP; the simulation passes its own). */
   transport?: StreamTransport;
+  /** Time source for every timer (default the system clock). */
   clock?: Clock;
+  /** Randomness for UIDs, connection ids, back-off (default `crypto`). */
   random?: Random;
+  /** Where the router logs (default silent). */
   logger?: Logger;
 }
 
+/** Events of a {@link Router} (eventemitter3), emitted after the change. */
 export interface RouterEvents {
-  /** A connection's overlay came up. */
-  connectionEstablished: [remote: PeerName, address: string];
+  /** A connection's overlay came up; `overlay` is the overlay it runs on (`sleeve`, `fastdp`, `none`…). */
+  connectionEstablished: [remote: PeerName, address: string, overlay: string];
   /** A connection ended (`remote` is undefined if it died during the handshake). */
   connectionClosed: [remote: PeerName | undefined, address: string, error: Error | undefined];
+  /** A dial to a target failed before any connection existed (`error` has upstream's text). */
+  connectionFailed: [address: string, error: Error];
+  /** A peer appeared in the topology (learnt from gossip or a connection). */
+  peerAdded: [name: PeerName, nickname: string];
   /** Peers vanished from the topology (unreachable and unreferenced). */
   peersRemoved: [names: PeerName[]];
   /** The topology changed (peers or their connections). */
@@ -129,12 +133,31 @@ function parseTrustedSubnets(cidrs: readonly string[]): BlockList {
 
 const endpointText = (e: { host: string; port: number }) => `${e.host}:${e.port}`;
 
-export class Router extends EventEmitter<RouterEvents> implements Gossiper, ConnectionHost {
+/**
+ * The router an orchestrator embeds (mesh `Router` + weave's `NetworkRouter` control side).
+ *
+ * ```
+ * new Router(options) ─▶ registerChannel('IPallocation', …) … ─▶ start() ─▶ connect(['10.0.0.1'])
+ *   listener/ConnectionMaker ─▶ MeshConnection (handshake) ─▶ connection ready ─▶ topology + gossip
+ *   stop(): closes the listener, every connection, timers and the overlay
+ * ```
+ *
+ * A stopped router can be started again (same name and UID); gossip channels can be unregistered and
+ * registered anew (e.g. an IPAM allocator restarted with its router). Connection handling is internal:
+ * connections talk to the router through a private host object, not through public methods.
+ */
+export class Router extends EventEmitter<RouterEvents> implements Gossiper {
+  /** Our peer in the topology. */
   readonly ourself: LocalPeer;
+  /** The topology: every peer we know. */
   readonly peers: Peers;
+  /** Unicast and broadcast routes over the topology. */
   readonly routes: Routes;
+  /** Decides which addresses to dial and when. */
   readonly connectionMaker: ConnectionMaker;
+  /** The clock every timer runs on. */
   readonly clock: Clock;
+  /** The datapath. */
   readonly overlay: Overlay;
   private readonly random: Random;
   private readonly logger: Logger;
@@ -153,6 +176,10 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
   /** Peers found unreachable by the last garbage collection (see {@link collectGarbage}). */
   private gcSuspects = new Set<PeerName>();
   private running = false;
+  /** Names of peers reported by `peerAdded` (kept in step with the topology). */
+  private readonly announced = new Set<PeerName>();
+  /** What connections see of us (kept off the public surface). */
+  readonly #host: ConnectionHost;
 
   constructor(options: RouterOptions) {
     super();
@@ -175,6 +202,15 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     this.ourself = LocalPeer.create(options.name, options.nickname ?? options.name, this.random);
     this.peers = new Peers(this.ourself, this.random);
     this.routes = new Routes(this.peers);
+    this.announced.add(this.ourself.name);
+    this.#host = {
+      clock: this.clock,
+      handshakeOptions: (outbound, remoteHost) => this.#handshakeOptions(outbound, remoteHost),
+      connectionReady: (conn, handshake) => this.#connectionReady(conn, handshake),
+      connectionEstablished: (conn) => this.#connectionEstablished(conn),
+      handleMessage: (conn, tag, body) => this.#handleMessage(conn, tag, body),
+      connectionClosed: (conn, error) => this.#connectionClosed(conn, error),
+    };
     this.acceptBucket = new TokenBucket(this.clock, ACCEPT_MAX_TOKENS, ACCEPT_TOKEN_INTERVAL_MS);
     this.connectionMaker = new ConnectionMaker({
       ourName: this.ourself.name,
@@ -185,15 +221,18 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
       peers: () => this.peers.all(),
       attemptConnection: (address, acceptNewPeer) => this.dial(address, acceptNewPeer),
     });
-    this.connectionMaker.on('attemptFailed', (address, error) =>
-      this.logger.info(`->[${address}] error during connection attempt: ${error.message}`),
-    );
+    this.connectionMaker.on('attemptFailed', (address, error) => {
+      this.logger.info(`->[${address}] error during connection attempt: ${error.message}`);
+      this.emit('connectionFailed', address, error);
+    });
     this.peers.on('peersGarbageCollected', (removed) => {
       this.scheduleRoutes();
+      for (const p of removed) this.announced.delete(p.name);
       this.emit(
         'peersRemoved',
         removed.map((p) => p.name),
       );
+      this.emit('topologyChanged');
     });
     this.peers.on('localPeerModified', () => this.topologyUpdate([this.ourself.name]));
     this.registerChannel(TOPOLOGY_CHANNEL, new TopologyReceiver(this.peers, () => this.topologyImproved()));
@@ -209,6 +248,10 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     return this.boundPort;
   }
 
+  /**
+   * Registers the receiver of gossip channel `channel` (e.g. `IPallocation`, `nameserver`).
+   * @throws WeaveError if a receiver is registered already (unregister it first)
+   */
   registerChannel(channel: string, receiver: GossipReceiver): GossipChannel {
     const existing = this.channels.get(channel);
     if (existing && !(existing.receiver instanceof SurrogateReceiver)) {
@@ -232,14 +275,35 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     return created;
   }
 
-  /** Listens for peers and starts periodic gossip. */
+  /**
+   * Removes the receiver of `channel` (only if it is `receiver`, when given), so another can register;
+   * gossip arriving meanwhile is kept and relayed as for an unknown channel. Returns whether one was
+   * removed. The topology channel cannot be unregistered.
+   */
+  unregisterChannel(channel: string, receiver?: GossipReceiver): boolean {
+    const existing = this.channels.get(channel);
+    if (!existing || channel === TOPOLOGY_CHANNEL || existing.receiver instanceof SurrogateReceiver) {
+      return false;
+    }
+    if (receiver !== undefined && existing.receiver !== receiver) return false;
+    this.channels.delete(channel);
+    return true;
+  }
+
+  /** Listens for peers and starts periodic gossip (also after {@link stop}). */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.listener = await this.transport.listen(
-      { host: this.options.host ?? '0.0.0.0', port: this.boundPort },
-      (stream) => void this.accept(stream),
-    );
+    try {
+      this.listener = await this.transport.listen(
+        { host: this.options.host ?? '0.0.0.0', port: this.boundPort },
+        (stream) => void this.accept(stream),
+      );
+    } catch (error) {
+      this.running = false;
+      throw error;
+    }
+    this.connectionMaker.start();
     this.boundPort = this.listener.local.port;
     if (this.options.localPort) {
       this.l2 = attachNetworkRouter(this, { port: this.options.localPort, logger: this.logger });
@@ -255,8 +319,10 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     for (const handle of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
     await this.listener?.close();
+    this.listener = undefined;
     for (const conn of [...this.connections]) conn.shutdown();
     this.l2?.detach();
+    this.l2 = undefined;
     await this.options.localPort?.close();
     await this.overlay.stop();
   }
@@ -342,9 +408,9 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     return formatTargets(this.status());
   }
 
-  // ---- ConnectionHost -------------------------------------------------------------------------
+  // ---- connection host (private) ---------------------------------------------------------------
 
-  handshakeOptions(outbound: boolean, remoteHost?: string): HandshakeOptions {
+  #handshakeOptions(outbound: boolean, remoteHost?: string): HandshakeOptions {
     const features = makeFeatures({
       name: this.ourself.name,
       nickname: this.ourself.nickname,
@@ -364,7 +430,7 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     };
   }
 
-  connectionReady(conn: MeshConnection, handshake: HandshakeResult): void {
+  #connectionReady(conn: MeshConnection, handshake: HandshakeResult): void {
     const intro = handshake.remote;
     const announced = new Peer({
       name: intro.name,
@@ -402,17 +468,23 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     this.logger.info(`${this.connLabel(conn)}: connection ready; using protocol version 2`);
   }
 
-  connectionEstablished(conn: MeshConnection): void {
+  #connectionEstablished(conn: MeshConnection): void {
     if (!this.ourself.connectionEstablished(conn)) {
       conn.shutdown(new ConnectionShutdownError('Cannot set unknown connection active'));
       return;
     }
     this.logger.info(`${this.connLabel(conn)}: connection fully established`);
     this.localPeerChanged(conn.remote.name);
-    this.emit('connectionEstablished', conn.remote.name, conn.remoteTcpAddr);
+    const overlayName = conn.overlay?.attrs().name;
+    this.emit(
+      'connectionEstablished',
+      conn.remote.name,
+      conn.remoteTcpAddr,
+      overlayName === undefined ? 'none' : String(overlayName),
+    );
   }
 
-  handleMessage(conn: MeshConnection, tag: number, body: Uint8Array): void {
+  #handleMessage(conn: MeshConnection, tag: number, body: Uint8Array): void {
     switch (tag) {
       case ProtocolTag.Gossip:
       case ProtocolTag.GossipUnicast:
@@ -435,8 +507,9 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     }
   }
 
-  connectionClosed(conn: MeshConnection, error: Error | undefined): void {
+  #connectionClosed(conn: MeshConnection, cause: Error | undefined): void {
     this.connections.delete(conn);
+    const error = cause && toGoNetError(cause, 'read', conn.stream.local, conn.stream.remote);
     const registered = conn.remote !== undefined;
     if (error) {
       const during = registered
@@ -488,10 +561,13 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
 
   private async dial(address: string, acceptNewPeer: boolean): Promise<void> {
     const sep = address.lastIndexOf(':');
-    const stream = await this.transport.dial({
-      host: address.slice(0, sep),
-      port: Number(address.slice(sep + 1)),
-    });
+    const remote = { host: address.slice(0, sep), port: Number(address.slice(sep + 1)) };
+    let stream: StreamConnection;
+    try {
+      stream = await this.transport.dial(remote);
+    } catch (error) {
+      throw toGoDialError(error, remote);
+    }
     if (!this.running) {
       stream.close();
       return;
@@ -505,7 +581,7 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
     address: string,
     acceptNewPeer: boolean,
   ): void {
-    const conn = new MeshConnection(this, stream, outbound, address, acceptNewPeer);
+    const conn = new MeshConnection(this.#host, stream, outbound, address, acceptNewPeer);
     this.connections.add(conn);
     void conn.start();
   }
@@ -540,13 +616,25 @@ export class Router extends EventEmitter<RouterEvents> implements Gossiper, Conn
   private localPeerChanged(remote: PeerName): void {
     this.scheduleRoutes();
     this.topologyUpdate([this.ourself.name, remote]);
+    this.announceNewPeers();
     this.emit('topologyChanged');
   }
 
   private topologyImproved(): void {
     this.scheduleRoutes();
     this.scheduleGC(GC_DELAY_MS);
+    this.announceNewPeers();
     this.emit('topologyChanged');
+  }
+
+  /** Emits `peerAdded` for peers not announced yet (only peers GC removes leave the table). */
+  private announceNewPeers(): void {
+    if (this.peers.size === this.announced.size) return;
+    for (const p of this.peers.all()) {
+      if (this.announced.has(p.name)) continue;
+      this.announced.add(p.name);
+      this.emit('peerAdded', p.name, p.nickname);
+    }
   }
 
   private topologyUpdate(names: PeerName[]): void {
