@@ -1,7 +1,7 @@
 // gob codec throughput on a 100-peer topology payload: per peer a peerSummary and a
 // []connectionSummary of 3–5 entries, written by one encoder (as Weave's topology gossip is).
 // Baseline measured in the same run: JSON.stringify/parse of the same values.
-import { GobDecoder, GobEncoder, GobValueCache, type Infer } from '../packages/core/src/index.js';
+import { GobDecoder, GobEncoder, GobValueCache, type Infer } from '../packages/core/src/protocol/index.js';
 // The schemas of the gob tests (mesh's peerSummary / []connectionSummary, as the captures spell them).
 import { connections, peerSummary } from '../packages/core/test/gob/schemas.js';
 

@@ -1,3 +1,4 @@
+import { type PeerName } from '@weave-ts/core';
 import {
   ConnectionMaker,
   type ConnectionMakerOptions,
@@ -6,9 +7,8 @@ import {
   type MakerConnection,
   MAX_RETRY_INTERVAL_MS,
   Peer,
-  type PeerName,
   parsePeerAddress,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { SeededRandom, SimNetwork, VirtualClock } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ConnectToSelfError, PeerNameCollisionError } from '../src/connection-errors.js';

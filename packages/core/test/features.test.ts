@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidPeerNameError, parsePeerName } from '@weave-ts/core';
 import {
   GobError,
   InvalidFeatureError,
-  InvalidPeerNameError,
   MissingFeatureError,
   PeerNameFlavourMismatchError,
   REQUIRED_FEATURES,
@@ -14,8 +14,7 @@ import {
   parseFeatureBool,
   parseFeatureUint,
   parseFeatures,
-  parsePeerName,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 
 const local = {
   name: parsePeerName('0a:00:00:00:00:01'),

@@ -2,7 +2,7 @@
 // every failure is an Error that the connection is closed with.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type HandshakeResult, performHandshake } from '@weave-ts/core';
+import { type HandshakeResult, performHandshake } from '@weave-ts/core/protocol';
 import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
 import { enc, flush, peerFeatures, remoteParts, seededRandom } from './handshake-helpers.js';
 

@@ -1,6 +1,6 @@
 // Shared fixtures of the handshake tests: deterministic keys, a hand-built remote.
+import { type Random, parsePeerName } from '@weave-ts/core';
 import {
-  type Random,
   encodeCryptoIntro,
   encodeFeatures,
   encodeProtocolHeader,
@@ -8,9 +8,8 @@ import {
   frameMessage,
   generateEphemeralKeyPair,
   makeFeatures,
-  parsePeerName,
   TcpSealer,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 
 /** Lets every queued microtask and one macrotask turn run. */
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

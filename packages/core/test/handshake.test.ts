@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type StreamConnection, systemRandom } from '@weave-ts/core';
 import {
   BadEncryptionFlagError,
   DecryptError,
@@ -14,12 +15,10 @@ import {
   MissingFeatureError,
   PeerNameFlavourMismatchError,
   ReadTimeoutError,
-  type StreamConnection,
   UnrecognisedHeaderError,
   UnsupportedVersionError,
   performHandshake,
-  systemRandom,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
 import { enc, flush, peerFeatures, remoteParts, remoteStream, seededRandom } from './handshake-helpers.js';
 

@@ -4,10 +4,6 @@ import {
   type FlowOffer,
   type FrameConsumer,
   type ForwardResult,
-  L2Forwarder,
-  type L2ForwarderOptions,
-  MacCache,
-  type MacMove,
   type NetworkOverlay,
   NotANetworkOverlayError,
   type OverlayFrame,
@@ -17,9 +13,15 @@ import {
   type RouterOptions,
   type SendFlowOffer,
   attachNetworkRouter,
-  parseMac,
   peerNameFromNumber,
 } from '@weave-ts/core';
+import {
+  L2Forwarder,
+  type L2ForwarderOptions,
+  MacCache,
+  type MacMove,
+  parseMac,
+} from '@weave-ts/core/protocol';
 import {
   MemoryDatapath,
   MemoryLocalPort,

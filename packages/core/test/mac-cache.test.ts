@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type PeerName } from '@weave-ts/core';
 import {
   MAC_MAX_AGE_MS,
   MacCache,
-  type PeerName,
   STP_MAC,
   dstMac,
   formatMac,
@@ -11,7 +11,7 @@ import {
   macBytes,
   parseMac,
   srcMac,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { VirtualClock } from '@weave-ts/core/testing';
 
 const P1 = '0a:00:00:00:00:01' as PeerName;

@@ -8,8 +8,8 @@ import {
   VirtualClock,
   parseFrame,
   pingFrame,
-  runDatapathCompliance,
 } from '@weave-ts/core/testing';
+import { runDatapathCompliance } from '@weave-ts/core/testing/compliance';
 
 const A = '0a:00:00:00:00:01' as PeerName;
 const B = '0a:00:00:00:00:02' as PeerName;

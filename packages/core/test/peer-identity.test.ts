@@ -7,12 +7,10 @@ import {
   InvalidPeerNameError,
   type Random,
   derivePeerName,
-  macFromUUID,
   parsePeerName,
-  randomMAC,
-  readSystemFile,
   systemRandom,
 } from '@weave-ts/core';
+import { macFromUUID, randomMAC, readSystemFile } from '@weave-ts/core/protocol';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,5 +1,6 @@
 // Peers' caches: encoded entries of remote peers and the skip of known connection lists.
-import { decodeTopology, encodeTopology, LocalPeer, peerNameFromNumber, Peers } from '@weave-ts/core';
+import { peerNameFromNumber } from '@weave-ts/core';
+import { decodeTopology, encodeTopology, LocalPeer, Peers } from '@weave-ts/core/protocol';
 import { SeededRandom } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 

@@ -1,15 +1,7 @@
 // Shared fixtures for the topology suites (peers*, routes*, topology-wire*): mock live connections,
 // a seeded Random, and builders for whole topologies seen from one peer.
-import {
-  type LocalConnection,
-  LocalPeer,
-  Peer,
-  type PeerName,
-  Peers,
-  type Random,
-  type TopologyEntry,
-  peerNameFromNumber,
-} from '@weave-ts/core';
+import { type PeerName, type Random, peerNameFromNumber } from '@weave-ts/core';
+import { type LocalConnection, LocalPeer, Peer, Peers, type TopologyEntry } from '@weave-ts/core/protocol';
 
 /** The peer name for a small number (`n(3)` = `00:00:00:00:00:03`). */
 export const n = (value: number): PeerName => peerNameFromNumber(value);

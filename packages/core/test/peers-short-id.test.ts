@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PEER_SHORT_ID_COUNT, Peer, ShortIdIndex, noShortIdEffects } from '@weave-ts/core';
+import { PEER_SHORT_ID_COUNT, Peer, ShortIdIndex, noShortIdEffects } from '@weave-ts/core/protocol';
 import { connect, disconnect, entriesOf, makeNode, n, seededRandom } from './peers-fixtures.js';
 
 const peerWith = (name: number, shortId: number, uid = BigInt(name + 1)) =>

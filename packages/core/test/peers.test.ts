@@ -6,7 +6,7 @@ import {
   type PeerSummary,
   type TopologyEntry,
   isRestartedPeer,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import {
   MockConnection,
   churnLinks,

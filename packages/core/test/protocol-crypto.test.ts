@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
+import { type Random, systemRandom } from '@weave-ts/core';
 import {
   BadEncryptionFlagError,
   DecryptError,
   ExpectedCryptoError,
   ExpectedNoCryptoError,
-  type Random,
   SECRETBOX_OVERHEAD,
   TcpOpener,
   TcpSealer,
@@ -14,9 +14,8 @@ import {
   encodeCryptoIntro,
   formSessionKey,
   generateEphemeralKeyPair,
-  systemRandom,
   tcpNonce,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -7,7 +7,7 @@ import {
   MAX_TCP_MSG_SIZE,
   OutgoingMessageTooLargeError,
   frameMessage,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -15,7 +15,7 @@ import {
   parseProtocolHeader,
   performHandshake,
   t,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { VirtualClock, createStreamPair } from '@weave-ts/core/testing';
 import { flush, peerFeatures, seededRandom } from './handshake-helpers.js';
 

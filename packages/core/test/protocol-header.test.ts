@@ -7,7 +7,7 @@ import {
   encodeProtocolHeader,
   negotiateVersion,
   parseProtocolHeader,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 
 describe('protocol header', () => {
   it('is "weave" followed by the min and max version bytes', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PeerName, Routes, UNKNOWN_PEER_NAME } from '@weave-ts/core';
+import { type PeerName, UNKNOWN_PEER_NAME } from '@weave-ts/core';
+import { Routes } from '@weave-ts/core/protocol';
 import {
   type Link,
   both,

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
-import { type StreamConnection, TcpTransport } from '@weave-ts/core';
+import { type StreamConnection } from '@weave-ts/core';
+import { TcpTransport } from '@weave-ts/core/protocol';
 import { VirtualClock } from '@weave-ts/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 

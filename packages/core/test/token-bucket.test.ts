@@ -1,4 +1,4 @@
-import { ACCEPT_MAX_TOKENS, ACCEPT_TOKEN_INTERVAL_MS, TokenBucket } from '@weave-ts/core';
+import { ACCEPT_MAX_TOKENS, ACCEPT_TOKEN_INTERVAL_MS, TokenBucket } from '@weave-ts/core/protocol';
 import { VirtualClock } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 

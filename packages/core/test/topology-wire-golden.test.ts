@@ -4,17 +4,16 @@ import { fileURLToPath } from 'node:url';
 // that upstream peer reported at the end of the capture.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type PeerName, parsePeerName } from '@weave-ts/core';
 import {
   GobDecoder,
   LocalPeer,
   Peer,
-  type PeerName,
   Peers,
   Routes,
   type TopologyUpdateResult,
-  parsePeerName,
   t,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { MockConnection, seededRandom } from './peers-fixtures.js';
 
 const DIR = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));

@@ -12,7 +12,7 @@ import {
   encodeTopology,
   peerSummaryType,
   t,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { churnLinks, connect, makeNode, n, seededRandom } from './peers-fixtures.js';
 
 const CAPTURES = fileURLToPath(new URL('../../../fixtures/weaver-2.8.1', import.meta.url));

@@ -1,4 +1,5 @@
-import { type DatagramSocket, type Endpoint, UdpTransport } from '@weave-ts/core';
+import { type DatagramSocket, type Endpoint } from '@weave-ts/core';
+import { UdpTransport } from '@weave-ts/core/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -1,4 +1,5 @@
-import { type Clock, concatBytes, type Endpoint, type Random, systemRandom } from '@weave-ts/core';
+import { type Clock, type Endpoint, type Random, systemRandom } from '@weave-ts/core';
+import { concatBytes } from '@weave-ts/core/protocol';
 import { UDP_OVERHEAD } from './constants.js';
 import { AddressInUseError } from './errors.js';
 import type { MessageTooBig, ReceivedDatagram, SleeveSocket } from './sleeve-socket.js';

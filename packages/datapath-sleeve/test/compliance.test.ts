@@ -1,5 +1,6 @@
 import { type Endpoint, type NetworkOverlay, OverlaySwitch, type PeerName } from '@weave-ts/core';
-import { advanceSettled, runDatapathCompliance, SeededRandom, VirtualClock } from '@weave-ts/core/testing';
+import { advanceSettled, SeededRandom, VirtualClock } from '@weave-ts/core/testing';
+import { runDatapathCompliance } from '@weave-ts/core/testing/compliance';
 import { SimulatedUnderlay, SleeveOverlay } from '../src/index.js';
 
 // Core's datapath contract suite, run over the sleeve on the simulated underlay: alone, and as the

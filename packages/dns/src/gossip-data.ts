@@ -1,12 +1,5 @@
-import {
-  decodeGob,
-  encodeGob,
-  type GossipData,
-  type Infer,
-  peerNameFromNumber,
-  peerNameToNumber,
-  t,
-} from '@weave-ts/core';
+import { type GossipData, peerNameFromNumber, peerNameToNumber } from '@weave-ts/core';
+import { decodeGob, encodeGob, type Infer, t } from '@weave-ts/core/protocol';
 import { compareCaseSensitive, type Entry } from './entry.js';
 import { Entries } from './entries.js';
 import { InvalidNameGossipError } from './errors.js';

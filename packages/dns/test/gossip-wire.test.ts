@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 // The `nameserver` gossip payload against traffic captured from a real Weave 2.8.1 router.
 import { readFileSync } from 'node:fs';
-import { GobDecoder, GobEncoder, GobTypeIds, parsePeerName, t } from '@weave-ts/core';
+import { parsePeerName } from '@weave-ts/core';
+import { GobDecoder, GobEncoder, GobTypeIds, t } from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { InvalidNameGossipError } from '../src/errors.js';
 import { GobNameGossip, NameGossipData } from '../src/gossip-data.js';

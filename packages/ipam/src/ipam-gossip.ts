@@ -1,15 +1,5 @@
-import {
-  decodeGob,
-  encodeGob,
-  type GossipData,
-  gobNilMap,
-  type Infer,
-  isGobNilMap,
-  type PeerName,
-  peerNameFromNumber,
-  peerNameToNumber,
-  t,
-} from '@weave-ts/core';
+import { type GossipData, type PeerName, peerNameFromNumber, peerNameToNumber } from '@weave-ts/core';
+import { decodeGob, encodeGob, gobNilMap, type Infer, isGobNilMap, t } from '@weave-ts/core/protocol';
 import type { Range } from './address.js';
 import type { PaxosGossip } from './paxos.js';
 import type { RingState } from './ring-entries.js';

@@ -1,4 +1,5 @@
-import { type Infer, type PeerName, peerNameFromNumber, peerNameToNumber, t } from '@weave-ts/core';
+import { type PeerName, peerNameFromNumber, peerNameToNumber } from '@weave-ts/core';
+import { type Infer, t } from '@weave-ts/core/protocol';
 import type { Range } from './address.js';
 import { WireValueOutOfRangeError } from './errors.js';
 import type { NodeId, PaxosGossip, ProposalId } from './paxos.js';

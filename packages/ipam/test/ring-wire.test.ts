@@ -1,4 +1,5 @@
-import { decodeGob, encodeGob, GobDecoder, GobEncoder, parsePeerName, type WireType } from '@weave-ts/core';
+import { parsePeerName } from '@weave-ts/core';
+import { decodeGob, encodeGob, GobDecoder, GobEncoder, type WireType } from '@weave-ts/core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WireValueOutOfRangeError } from '../src/errors.js';

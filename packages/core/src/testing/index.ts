@@ -6,12 +6,6 @@ export { SimNetwork, SimHostKilledError, SimNetworkBusyError } from './sim-netwo
 export type { SimNetworkOptions, SimRunOptions, SimNetworkStats } from './sim-network.js';
 export * from './memory-datapath.js';
 export * from './frame-builder.js';
-export { runDatapathCompliance } from './datapath-compliance.js';
-export type {
-  DatapathCompliancePeer,
-  DatapathComplianceHarness,
-  DatapathComplianceOptions,
-} from './datapath-compliance.js';
 export * from './memory-local-port.js';
 export { advanceSettled } from './advance-settled.js';
 export { startAndConverge } from './converge-routers.js';

@@ -2,7 +2,15 @@
 // /work/shared/interop/weaver-2.8.1 into fixtures/gob/weaver-2.8.1-gossip.json) decodes into values
 // that make sense for the recorded scenario, and re-encodes, with the sender's type ids, to the same bytes.
 import { readFileSync } from 'node:fs';
-import { decodeGob, encodeGob, GobDecoder, GobEncoder, type GobType, type Infer, t } from '@weave-ts/core';
+import {
+  decodeGob,
+  encodeGob,
+  GobDecoder,
+  GobEncoder,
+  type GobType,
+  type Infer,
+  t,
+} from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from './json-values.js';
 import * as s from './schemas.js';

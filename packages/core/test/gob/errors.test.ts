@@ -1,5 +1,13 @@
 // Bad input: every failure is a GobError with a clear message, never a crash, hang or huge allocation.
-import { decodeGob, encodeGob, GobDecoder, GobError, type GobType, MAX_GOB_DEPTH, t } from '@weave-ts/core';
+import {
+  decodeGob,
+  encodeGob,
+  GobDecoder,
+  GobError,
+  type GobType,
+  MAX_GOB_DEPTH,
+  t,
+} from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { GobWriter } from '../../src/gob/varint.js';
 import { encodeWireType, type WireType } from '../../src/gob/wire-types.js';

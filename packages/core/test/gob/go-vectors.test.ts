@@ -1,7 +1,15 @@
 // Golden vectors from Go's encoding/gob (tools/gob-vectors): TS decodes Go's bytes to the values Go
 // encoded, and encodes those values to Go's bytes, type ids and names included.
 import { readFileSync } from 'node:fs';
-import { decodeGob, GobDecoder, GobEncoder, type GobType, GobTypeIds, isGobNilMap, t } from '@weave-ts/core';
+import {
+  decodeGob,
+  GobDecoder,
+  GobEncoder,
+  type GobType,
+  GobTypeIds,
+  isGobNilMap,
+  t,
+} from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, fromJson, hasUnorderedMap, hexToBytes } from './json-values.js';
 import * as s from './schemas.js';

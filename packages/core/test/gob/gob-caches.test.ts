@@ -9,7 +9,7 @@ import {
   GobTypeIds,
   GobValueCache,
   t,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
 
 const inner = t.struct('inner', { A: t.int, B: t.string });

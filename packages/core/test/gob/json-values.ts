@@ -1,6 +1,6 @@
 // Rebuilds values from the JSON rendering of tools/gob-vectors (decimal-string ints, hex bytes,
 // [key, value] map pairs, null for nil maps and pointers), guided by a schema.
-import { type GobType, gobNilMap } from '@weave-ts/core';
+import { type GobType, gobNilMap } from '@weave-ts/core/protocol';
 
 export function hexToBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (b) => Number.parseInt(b, 16));

@@ -10,7 +10,7 @@ import {
   type GobType,
   type GobValueType,
   t,
-} from '@weave-ts/core';
+} from '@weave-ts/core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from './json-values.js';

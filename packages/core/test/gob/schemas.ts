@@ -1,6 +1,6 @@
 // Test-local schemas mirroring Weave 2.8.1's gossip types (as checked against the captures) and the
 // probe types of tools/gob-vectors. The production schemas live with topology/ipam/dns.
-import { t } from '@weave-ts/core';
+import { t } from '@weave-ts/core/protocol';
 
 export const features = t.map(t.string, t.string);
 
