@@ -66,10 +66,17 @@ describe('network namespaces', () => {
   });
 
   it('sets kernel parameters inside a namespace', async () => {
-    await setSysctls({ 'net/ipv4/ip_forward': '1' }, { netns: a });
-    expect((await set.hosts[0]!.exec('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout.trim()).toBe('1');
-    const inB = await set.hosts[0]!.exec('ip', ['netns', 'exec', b, 'cat', '/proc/sys/net/ipv4/ip_forward']);
-    expect(inB.stdout.trim()).toBe('0');
+    // New namespaces inherit ip_forward from the root namespace (1 on a Docker host or Kubernetes node), so
+    // flip a's value to the opposite of what it starts with and check b keeps its own.
+    const read = async (ns: string) =>
+      (await set.hosts[0]!.exec('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim();
+    const beforeA = await read(a);
+    const beforeB = await read(b);
+    const flipped = beforeA === '1' ? '0' : '1';
+    await setSysctls({ 'net/ipv4/ip_forward': flipped }, { netns: a });
+    expect(await read(a)).toBe(flipped);
+    expect((await set.hosts[0]!.exec('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout.trim()).toBe(flipped);
+    expect(await read(b)).toBe(beforeB);
     await expect(setSysctls({ '../../etc/passwd': 'x' })).rejects.toBeInstanceOf(RangeError);
   });
 });
