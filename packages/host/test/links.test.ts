@@ -69,7 +69,9 @@ describe('network namespaces', () => {
     // New namespaces inherit ip_forward from the root namespace (1 on a Docker host or Kubernetes node), so
     // flip a's value to the opposite of what it starts with and check b keeps its own.
     const read = async (ns: string) =>
-      (await set.hosts[0]!.exec('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim();
+      (
+        await set.hosts[0]!.exec('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'])
+      ).stdout.trim();
     const beforeA = await read(a);
     const beforeB = await read(b);
     const flipped = beforeA === '1' ? '0' : '1';
