@@ -58,21 +58,36 @@ export const netnsResolver: ContainerResolver = {
   },
 };
 
-const extraResolvers: ContainerResolver[] = [];
+/** A resolver, or a loader importing its module on first use (keeps heavy clients off `status`). */
+export type ContainerResolverSource = ContainerResolver | (() => Promise<ContainerResolver | undefined>);
 
-/** Adds a resolver that is asked before the built-in one (the Docker issue adds Docker's). */
-export function registerContainerResolver(resolver: ContainerResolver): void {
+/**
+ * Resolvers asked before the built-in one, in order. The Docker integration adds its own here
+ * (a loader such as `() => import('./docker-container.js').then((m) => m.dockerResolver())`) or
+ * through registerContainerResolver. A loader resolving to undefined (e.g. no Docker) is skipped.
+ */
+const extraResolvers: ContainerResolverSource[] = [];
+
+/** Adds a resolver (or a loader of one) that is asked before the built-in one. */
+export function registerContainerResolver(resolver: ContainerResolverSource): void {
   extraResolvers.push(resolver);
 }
 
-/** All resolvers in the order they are asked. */
-export function containerResolvers(): ContainerResolver[] {
-  return [...extraResolvers, netnsResolver];
+/** All resolvers in the order they are asked (loaders are run). */
+export async function containerResolvers(): Promise<ContainerResolver[]> {
+  const out: ContainerResolver[] = [];
+  for (const [i, source] of extraResolvers.entries()) {
+    const resolver = typeof source === 'function' ? await source() : source;
+    if (resolver === undefined) continue;
+    extraResolvers[i] = resolver;
+    out.push(resolver);
+  }
+  return [...out, netnsResolver];
 }
 
 /** Resolves `arg`, or undefined when no resolver knows it. */
 export async function findContainer(arg: string): Promise<ContainerRef | undefined> {
-  for (const r of containerResolvers()) {
+  for (const r of await containerResolvers()) {
     const ref = await r.resolve(arg);
     if (ref !== undefined) return ref;
   }
@@ -82,7 +97,7 @@ export async function findContainer(arg: string): Promise<ContainerRef | undefin
 /** Every container the resolvers list (deduplicated by id). */
 export async function listContainers(): Promise<ContainerRef[]> {
   const seen = new Map<string, ContainerRef>();
-  for (const r of containerResolvers()) {
+  for (const r of await containerResolvers()) {
     for (const ref of (await r.list?.()) ?? []) if (!seen.has(ref.id)) seen.set(ref.id, ref);
   }
   return [...seen.values()];

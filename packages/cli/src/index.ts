@@ -12,6 +12,7 @@ export { registerVerb, findVerb, verbNames, type Verb, type VerbLoader } from '.
 export {
   type ContainerRef,
   type ContainerResolver,
+  type ContainerResolverSource,
   registerContainerResolver,
   containerResolvers,
   findContainer,

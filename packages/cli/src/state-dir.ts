@@ -51,11 +51,19 @@ export function currentNetnsLabel(): string | undefined {
   let self: { ino: number; dev: number };
   try {
     self = statSync('/proc/self/ns/net');
-    const init = statSync('/proc/1/ns/net');
-    if (init.ino === self.ino && init.dev === self.dev) return undefined;
   } catch {
     return undefined;
   }
+  // pid 1's namespace may not be readable (EACCES in some containers): then only a named
+  // namespace counts as "not the initial one".
+  let isInit: boolean | undefined;
+  try {
+    const init = statSync('/proc/1/ns/net');
+    isInit = init.ino === self.ino && init.dev === self.dev;
+  } catch {
+    isInit = undefined;
+  }
+  if (isInit === true) return undefined;
   try {
     for (const name of readdirSync('/run/netns')) {
       try {
@@ -68,5 +76,5 @@ export function currentNetnsLabel(): string | undefined {
   } catch {
     // no /run/netns
   }
-  return `ino-${self.ino}`;
+  return isInit === false ? `ino-${self.ino}` : undefined;
 }

@@ -167,6 +167,14 @@ describe.skipIf(!isRoot)('weave attach/detach/expose/hide/ps in namespaces', () 
     expect(self.stderr).toContain('Container is running in the host network namespace');
   });
 
+  it('the default state directory is per network namespace', async () => {
+    const stateDir = fileURLToPath(new URL('../dist/state-dir.js', import.meta.url));
+    if (!argv[1]?.endsWith('dist/bin/weave.js')) return; // running from source: nothing built to import
+    const script = `import('${stateDir}').then((m) => console.log(m.stateDir({})))`;
+    const r = await runIn(hostNs, process.execPath, ['-e', script]);
+    expect(r.stdout.trim()).toBe(`/var/lib/weave/netns/${hostNs}`);
+  });
+
   it('detach of c1 removes its veth from the bridge', async () => {
     expect(await weave('detach', c1)).toMatchObject({ code: 0, stdout: '10.32.0.1\n' });
     expect((await listLinks({ netns: hostNs })).filter((l) => l.name.startsWith('vethwepl'))).toEqual([]);

@@ -2,13 +2,13 @@ import { collectCidrArgs, idSegment, ipamCidrs, showAddrs } from '../addr-args.j
 import type { CliContext } from '../context.js';
 import { deleteDns } from '../dns-calls.js';
 import { CliExit, UsageError } from '../errors.js';
-import { deleteRuleIfPresent, exposeRules } from '../iptables.js';
 import { EXPOSE_ID } from './expose.js';
 
 /**
  * `weave hide [<addr> ...]`: for each exposed address (looked up for `weave:expose`), asks weaver
- * to undo the expose (DELETE /expose/<ip>/<len>); with a weaver that has no such route the address
- * and upstream's iptables rules are removed here. Then its names and IPAM address are released.
+ * to undo the expose (DELETE /expose/<ip>/<len>, which removes the address from the bridge and
+ * exactly the rules expose added); with a weaver that has no such route (upstream's) the address and
+ * upstream's iptables rules are removed here. Then its names and IPAM address are released.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { cidrs, rest } = collectCidrArgs(args);
@@ -26,10 +26,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       if (!(err instanceof CliExit && (err.exitCode === 4 || /method not allowed/i.test(err.message))))
         throw err;
     }
-    if (!done) {
-      await host.deleteAddress('weave', cidr);
-      for (const r of exposeRules(cidr)) await deleteRuleIfPresent(r.table, r.chain, r.rule);
-    }
+    if (!done) await host.hideAddress(new host.ExposeRules(), cidr);
     if (await ctx.isRunning()) await deleteDns(ctx, EXPOSE_ID, [cidr]);
   }
   for (const cidr of ipam)

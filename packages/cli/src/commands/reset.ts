@@ -5,8 +5,8 @@ import { CliExit, UsageError } from '../errors.js';
 
 /**
  * `weave reset [--force]`: a running weaver hands its address ranges to another peer (DELETE
- * /peer) and is stopped; its database is deleted, and the weave bridge and the host ends of
- * container veths are removed. A weaver that died (pid file left) must be re-launched first, or
+ * /peer) and is stopped; its database is deleted, and the weave bridge, weave's iptables chains and
+ * the host ends of container veths are removed. A weaver that died (pid file left) must be re-launched first, or
  * `--force` given, as upstream.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -32,6 +32,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   rmSync(ctx.paths.dbDir, { recursive: true, force: true });
 
   const host = await import('@weave-ts/host');
+  // weaver removes its iptables chains on DELETE /peer; one that was killed left them behind.
+  try {
+    await new host.ExposeRules().teardown();
+  } catch {
+    // no iptables here
+  }
   await host.deleteLink('weave', { ifExists: true });
   for (const link of await host.listLinks()) {
     if (/^vethwe(pl|-)/.test(link.name)) await host.deleteLink(link.name, { ifExists: true });
