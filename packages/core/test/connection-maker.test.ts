@@ -1,4 +1,4 @@
-import { type PeerName } from '@weave-ts/core';
+import type { PeerName } from '@weave-ts/core';
 import {
   ConnectionMaker,
   type ConnectionMakerOptions,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PeerName } from '@weave-ts/core';
+import type { PeerName } from '@weave-ts/core';
 import {
   MAC_MAX_AGE_MS,
   MacCache,

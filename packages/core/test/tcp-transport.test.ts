@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { type StreamConnection } from '@weave-ts/core';
+import type { StreamConnection } from '@weave-ts/core';
 import { TcpTransport } from '@weave-ts/core/protocol';
 import { VirtualClock } from '@weave-ts/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';

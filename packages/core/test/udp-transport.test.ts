@@ -1,4 +1,4 @@
-import { type DatagramSocket, type Endpoint } from '@weave-ts/core';
+import type { DatagramSocket, Endpoint } from '@weave-ts/core';
 import { UdpTransport } from '@weave-ts/core/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 

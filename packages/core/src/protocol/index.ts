@@ -78,5 +78,11 @@ export * from '../ethernet.js';
 export { MacCache, MAC_MAX_AGE_MS } from '../mac-cache.js';
 export type { MacAddResult, MacCacheOptions } from '../mac-cache.js';
 export { L2Forwarder } from '../l2-forwarder.js';
-export type { L2Routes, L2ForwarderEvents, L2ForwarderOptions, L2ForwarderStats, MacMove } from '../l2-forwarder.js';
+export type {
+  L2Routes,
+  L2ForwarderEvents,
+  L2ForwarderOptions,
+  L2ForwarderStats,
+  MacMove,
+} from '../l2-forwarder.js';
 export { concatBytes } from '../bytes.js';
