@@ -11,6 +11,11 @@ export class FakePeer implements DockerPeer {
   async allocate(containerId: string, options: { subnet?: string } = {}): Promise<string> {
     const subnet = parseSubnet(options.subnet ?? this.defaultSubnet);
     const range = cidrHostRange(subnet);
+    const mine = (this.owned.get(containerId) ?? []).find((c) => {
+      const a = parseAddress(c.split('/')[0] ?? '');
+      return a >= range.start && a < range.end;
+    });
+    if (mine) return mine;
     const used = new Set([...this.owned.values()].flat().map((c) => c.split('/')[0]));
     for (let a = range.start; a < range.end; a++) {
       if (used.has(formatAddress(a))) continue;
