@@ -78,8 +78,11 @@ export interface ApiBackend {
   forget(peers: string[]): void;
   /** `DELETE /peer`: hand IPAM ranges to a successor and stop. */
   reset(): Promise<void>;
-  /** `DELETE /peer/{id}`: `N IPs taken over from X\n`. */
-  rmpeer(nameOrNickname: string): string;
+  /**
+   * `DELETE /peer/{id}[?force=true]`: `N IPs taken over from X\n`. Without `force` the allocator
+   * refuses while most range owners are unreachable (split-brain guard).
+   */
+  rmpeer(nameOrNickname: string, options?: { force?: boolean }): string;
   /** Prometheus exposition text and its content type. */
   metrics(): Promise<{ contentType: string; body: string }>;
   /** `GET /proxyaddrs`: Docker proxy listen addresses ('' when no proxy). */

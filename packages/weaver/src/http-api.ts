@@ -361,7 +361,8 @@ export class HttpApi {
     });
     this.addRoute('DELETE', '/peer/{id}', (ctx) => {
       try {
-        return text(b.rmpeer(ctx.params.id!));
+        const force = ctx.formValue('force') === 'true';
+        return text(b.rmpeer(ctx.params.id!, force ? { force } : {}));
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }

@@ -121,19 +121,6 @@ export function createWeaveMetrics(options: WeaveMetricsOptions): WeaveMetrics {
         this.set((s.Entries ?? []).filter((e) => e.Tombstone === 0 && e.Origin === us).length);
       },
     });
-  if (options.flows) {
-    const flows = options.flows;
-    new Gauge({
-      name: 'weave_flows',
-      help: 'Number of FastDP flows.',
-      registers: [registry],
-      collect() {
-        this.reset();
-        const n = flows();
-        if (n !== undefined) this.set(n);
-      },
-    });
-  }
   const unreachable = (s: IpamView) => (s.Entries ?? []).filter((e) => !e.IsKnownPeer);
   ipamGauge(
     'weave_ipam_unreachable_count',
@@ -158,10 +145,28 @@ export function createWeaveMetrics(options: WeaveMetricsOptions): WeaveMetrics {
 
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
+  // `weave_flows` exists only while the datapath has flows (fastdp): registered at the first scrape
+  // that sees a count, so other datapaths show no such metric.
+  let flowsGauge: Gauge | undefined;
+  const flows = options.flows;
+  const addFlows = () => {
+    if (flowsGauge || !flows || flows() === undefined) return;
+    flowsGauge = new Gauge({
+      name: 'weave_flows',
+      help: 'Number of FastDP flows.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.set(flows() ?? 0);
+      },
+    });
+  };
+
   return {
     registry,
     async render() {
       snapshot = options.report();
+      addFlows();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

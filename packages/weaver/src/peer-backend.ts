@@ -170,7 +170,13 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
         if (err) errors.push(err);
         else good.push(p);
       }
-      if (good.length > 0 || replace) peer.connect(good, { replace });
+      if (good.length > 0 || replace) {
+        try {
+          peer.connect(good, { replace });
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
       return errors;
     },
     forget: (peers) => peer.forget(peers),
@@ -179,8 +185,12 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
       started = false;
       options.onReset?.();
     },
-    rmpeer: (id) => {
-      const t = peer.rmpeer(id);
+    rmpeer: (id, o = {}) => {
+      // `force` is the allocator's split-brain override (typed loosely: older allocators take one argument).
+      const takeover = allocator() as unknown as {
+        adminTakeoverRanges(id: string, o?: { force?: boolean }): string;
+      };
+      const t = o.force ? takeover.adminTakeoverRanges(id, { force: true }) : peer.rmpeer(id);
       return t.endsWith('\n') ? t : `${t}\n`;
     },
     metrics: () => options.metrics.render(),

@@ -114,5 +114,7 @@ describe('/metrics', () => {
       'weave_connection_terminations_total 9',
       'weave_flows 42',
     ]);
+    const noFlows = createWeaveMetrics({ report: fakeReport, flows: () => undefined, processMetrics: false });
+    expect((await noFlows.render()).body).not.toContain('weave_flows');
   });
 });

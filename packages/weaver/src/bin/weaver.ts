@@ -20,7 +20,10 @@ async function main(): Promise<number | undefined> {
   }
   const { config } = parsed;
   // The peer and its datapaths load only now: `--help`/`--version` stay quick.
-  const [{ Weaver }, { builtinServices }] = await Promise.all([import('../weaver.js'), import('../services.js')]);
+  const [{ Weaver }, { builtinServices }] = await Promise.all([
+    import('../weaver.js'),
+    import('../services.js'),
+  ]);
   const logger = createDaemonLogger({ level: config.logLevel });
   let weaver: Weaver;
   let exiting = false;
