@@ -86,6 +86,14 @@ export async function pings(ns: string, ip: string): Promise<boolean> {
   return (await runIn(ns, 'ping', ['-c', '1', '-W', '1', ip])).code === 0;
 }
 
+/**
+ * Extra `weave launch` flags from `$WEAVE_E2E_LAUNCH_ARGS` (space-separated), e.g. `--datapath sleeve`
+ * to pin a datapath while debugging.
+ */
+export function extraLaunchArgs(): string[] {
+  return (process.env.WEAVE_E2E_LAUNCH_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
 /** Polls `fn` until it returns a value other than undefined/false, or throws after `ms`. */
 export async function until<T>(
   what: string,

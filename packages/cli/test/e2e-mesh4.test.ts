@@ -7,6 +7,7 @@ import { weaverCommand } from '../src/daemon.js';
 import {
   createWeaveHosts,
   dnsQuery,
+  extraLaunchArgs,
   killFromPidFile,
   runIn,
   until,
@@ -31,6 +32,7 @@ describe.skipIf(!canRun)('weave walkthrough: four hosts, DNS, targets, restart, 
     `0a:00:00:00:00:0${i + 1}`,
     '--nickname',
     `host${i + 1}`,
+    ...extraLaunchArgs(),
     ...peersOf(i),
   ];
 

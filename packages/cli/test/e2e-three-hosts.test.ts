@@ -3,7 +3,14 @@
 // upstream's text, `weave ps`, and `weave expose` / `weave hide` from the host namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weaverCommand } from '../src/daemon.js';
-import { createWeaveHosts, pings, until, type WeaveHost, type WeaveHosts } from './e2e-hosts.js';
+import {
+  createWeaveHosts,
+  extraLaunchArgs,
+  pings,
+  until,
+  type WeaveHost,
+  type WeaveHosts,
+} from './e2e-hosts.js';
 
 const RANGE = '172.16.16.0/24';
 const canRun = process.getuid?.() === 0 && weaverCommand() !== undefined;
@@ -39,6 +46,7 @@ describe.skipIf(!canRun)('weave walkthrough: three hosts on 172.16.16.0/24', () 
       `0a:00:00:00:00:0${n}`,
       '--nickname',
       `host${n}`,
+      ...extraLaunchArgs(),
       ...peers,
     );
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) });
