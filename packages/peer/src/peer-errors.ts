@@ -206,3 +206,27 @@ export class ConvergenceTimeoutError extends PeerError {
 export class PeerDataError extends PeerError {
   override name = 'PeerDataError';
 }
+
+/** `createPeer` got an option it does not know (a typo, usually). */
+export class UnknownPeerOptionError extends InvalidPeerOptionError {
+  override name = 'UnknownPeerOptionError';
+  constructor(option: string, value: unknown) {
+    super(option, value, 'unknown option');
+  }
+}
+
+/** A method that needs a running peer was called before `start()`. */
+export class PeerNotStartedError extends PeerError {
+  override name = 'PeerNotStartedError';
+  constructor(operation: string) {
+    super(`peer is not started: cannot ${operation}`);
+  }
+}
+
+/** `start()` could not resolve a host name (`ENOTFOUND`). */
+export class HostNotFoundError extends PeerError {
+  override name = 'HostNotFoundError';
+  constructor(what: string, host: string, options?: { cause?: unknown }) {
+    super(`${what}: lookup ${host}: no such host`, options);
+  }
+}
