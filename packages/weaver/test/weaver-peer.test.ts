@@ -211,6 +211,46 @@ describe('weaver over real peers', () => {
     expect((await call(a, 'GET', '/status/targets')).body).toBe('');
   });
 
+  it('services: a status block, a report field, a readiness gate, routes and stop hooks', async () => {
+    const w = makeWeaver('0a:00:00:00:00:03', 'hostC', ['--no-dns']);
+    let open!: () => void;
+    const stopped: string[] = [];
+    w.use({
+      name: 'plugin',
+      start(weaver) {
+        weaver.addService({
+          section: () => ({ service: 'plugin (v2)', fields: [] }),
+          report: { field: 'Plugin', value: () => ({ DriverName: 'weave' }) },
+        });
+        weaver.addReadinessGate(new Promise<void>((r) => (open = r)));
+        weaver.controlApi.addRoute('POST', '/Plugin.Activate', () => ({
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: '{"Implements":["NetworkDriver"]}',
+        }));
+        weaver.onStop(() => void stopped.push('hook'));
+      },
+      stop: () => void stopped.push('service'),
+    });
+    await w.start();
+    try {
+      const before = await call(w, 'GET', '/status');
+      expect(before.status).toBe(503);
+      expect(before.body.endsWith('\n        Service: plugin (v2)\n')).toBe(true);
+      expect(before.body).not.toContain('Service: dns');
+      open();
+      await until('ready', async () => ((await call(w, 'GET', '/status')).status === 200 ? true : undefined));
+      const report = JSON.parse((await call(w, 'GET', '/report', { accept: 'application/json' })).body);
+      expect(report.Plugin).toEqual({ DriverName: 'weave' });
+      expect(report.Ready).toBe(true);
+      expect((await call(w, 'POST', '/Plugin.Activate')).body).toBe('{"Implements":["NetworkDriver"]}');
+      expect((await call(w, 'GET', '/domain')).status).toBe(404);
+    } finally {
+      await w.stop();
+    }
+    expect(stopped).toEqual(['service', 'hook']);
+  });
+
   it('DELETE /peer resets and stops the daemon', async () => {
     expect(await call(a, 'DELETE', '/peer')).toEqual({ status: 204, body: '' });
     await until('reset', async () => (resetCalled > 0 ? true : undefined));

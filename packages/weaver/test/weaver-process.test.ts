@@ -67,6 +67,13 @@ describe('weaver process, datapath none (no root needed)', () => {
     expect((await w2.exited).code).toBe(0);
   }, 120_000);
 
+  it('DELETE /peer resets, then the process exits 0', async () => {
+    const w = await startWeaver([...args.slice(0, -1), join(dir, 'reset', 'weave')]);
+    expect((await call(w.http, 'POST', '/ip/c1')).status).toBe(200);
+    expect((await call(w.http, 'DELETE', '/peer')).status).toBe(204);
+    expect(await w.exited).toEqual({ code: 0, signal: null });
+  }, 90_000);
+
   it('a busy HTTP port is fatal with Go-style text and exit 1', async () => {
     const w1 = await startWeaver(args);
     const w2 = startWeaver([
