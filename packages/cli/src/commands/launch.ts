@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { CliContext } from '../context.js';
 import { daemonState, isWeaverAlive, sleep, startDaemon, weaverCommand } from '../daemon.js';
 import { CliExit, UsageError } from '../errors.js';
@@ -76,14 +77,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   weaverArgs.push(...pass);
 
+  const logStart = fileSize(ctx.paths.logFile);
   const pid = startDaemon(ctx.paths, command, weaverArgs, env);
-  await waitForStatus(ctx, pid);
+  await waitForStatus(ctx, pid, logStart);
   ctx.out(`${pid}\n`);
   return 0;
 }
 
 /** `wait_for_status`: polls GET /status until it answers 2xx; fails if weaver dies first. */
-async function waitForStatus(ctx: CliContext, pid: number): Promise<void> {
+async function waitForStatus(ctx: CliContext, pid: number, logStart: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     try {
@@ -93,9 +95,10 @@ async function waitForStatus(ctx: CliContext, pid: number): Promise<void> {
       if (!(err instanceof HttpConnectError)) throw err;
     }
     if (!isWeaverAlive(pid)) {
+      const output = readFrom(ctx.paths.logFile, logStart).trimEnd();
       throw new CliExit(
         'The weave container has died. Consult the container logs for further details.\n' +
-          `(weaver's log: ${ctx.paths.logFile})`,
+          `(weaver's log: ${ctx.paths.logFile}${output === '' ? ')' : `; its last words:\n${lastLines(output, 5)}`}`,
         1,
       );
     }
@@ -127,4 +130,32 @@ export async function overlapsHostRoute(cidr: string): Promise<boolean> {
   return routes.some(
     (r) => r.dst !== undefined && r.dst !== 'default' && r.dev !== 'weave' && cidrsOverlap(r.dst, cidr),
   );
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The text of `file` from byte `offset` (at most 64 KiB). */
+function readFrom(file: string, offset: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(65536, Math.max(0, fileSize(file) - offset)));
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      return buf.subarray(0, n).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n).join('\n');
 }
