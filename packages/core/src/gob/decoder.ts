@@ -6,7 +6,8 @@
  * (see bind.ts). Ids are the sender's; nothing is assumed about them.
  */
 import { type Binding, pinBinding } from './bind.js';
-import { GobError } from './errors.js';
+import { GobError, GobLimitError } from './errors.js';
+import { type GobDecodeLimits, MAX_GOB_DEFINITION_BYTES, MAX_GOB_DEFINITIONS } from './limits.js';
 import type { GobType, Infer } from './schema.js';
 import { StreamState } from './stream-state.js';
 import { type GobValueCache, viewOf } from './value-cache.js';
@@ -30,10 +31,19 @@ export class GobDecoder {
   private ids: { readonly table: GobTypeIds; readonly pinned: Map<GobType, Set<number>> } | undefined;
   /** The bytes seen through a DataView, made when a value cache first needs it. */
   private view: DataView | undefined;
+  /** Ids the stream has defined (for the duplicate check). */
+  private readonly defined = new Set<number>();
+  /** Bytes of definition messages so far. */
+  private definitionBytes = 0;
+  private readonly maxDefinitions: number;
+  private readonly maxDefinitionBytes: number;
 
-  constructor(bytes: Uint8Array) {
+  /** @param limits bounds on the definitions the stream may carry (see limits.ts for the defaults) */
+  constructor(bytes: Uint8Array, limits: GobDecodeLimits = {}) {
     this.r = new GobReader(bytes);
     this.m = new GobReader(bytes, 0, 0);
+    this.maxDefinitions = limits.maxDefinitions ?? MAX_GOB_DEFINITIONS;
+    this.maxDefinitionBytes = limits.maxDefinitionBytes ?? MAX_GOB_DEFINITION_BYTES;
   }
 
   /** Whether every byte has been consumed. */
@@ -76,10 +86,32 @@ export class GobDecoder {
       r.pos += len;
       const id = m.int();
       if (id < 0) {
-        this.state = this.state.define(-id, m, start);
+        this.checkDefinitionLimits(len);
+        this.state = this.state.define(-id, m, start, this.defined);
       } else {
         return this.value(type, id, m, cache) as Infer<T>;
       }
+    }
+  }
+
+  private checkDefinitionLimits(len: number): void {
+    const count = this.defined.size + 1;
+    if (count > this.maxDefinitions) {
+      throw new GobLimitError(
+        'type definitions',
+        this.maxDefinitions,
+        count,
+        `stream carries more than ${this.maxDefinitions} type definitions`,
+      );
+    }
+    this.definitionBytes += len;
+    if (this.definitionBytes > this.maxDefinitionBytes) {
+      throw new GobLimitError(
+        'type definition bytes',
+        this.maxDefinitionBytes,
+        this.definitionBytes,
+        `stream carries type definitions longer than ${this.maxDefinitionBytes} bytes in all`,
+      );
     }
   }
 
@@ -112,9 +144,12 @@ export class GobDecoder {
   }
 }
 
-/** Decodes exactly one value (with its type definitions) from `bytes`, as a fresh Go decoder would. */
-export function decodeGob<T extends GobType>(type: T, bytes: Uint8Array): Infer<T> {
-  const d = new GobDecoder(bytes);
+/**
+ * Decodes exactly one value (with its type definitions) from `bytes`, as a fresh Go decoder would.
+ * @param limits bounds on the stream's type definitions (defaults in limits.ts)
+ */
+export function decodeGob<T extends GobType>(type: T, bytes: Uint8Array, limits?: GobDecodeLimits): Infer<T> {
+  const d = new GobDecoder(bytes, limits);
   const v = d.decode(type);
   if (!d.atEnd) throw new GobError('extra data after the value');
   return v;

@@ -19,7 +19,8 @@ export type {
   GobMapType,
   GobPtrType,
 } from './schema.js';
-export { GobError, MAX_GOB_DEPTH } from './errors.js';
+export { GobError, GobLimitError, MAX_GOB_DEPTH } from './errors.js';
+export { MAX_GOB_DEFINITIONS, MAX_GOB_DEFINITION_BYTES, type GobDecodeLimits } from './limits.js';
 export { GobEncoder, encodeGob, encodeGobBody, type GobEncodeOptions } from './encoder.js';
 export { GobDecoder, decodeGob } from './decoder.js';
 export { GobValueCache } from './value-cache.js';

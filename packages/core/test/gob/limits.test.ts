@@ -1,0 +1,98 @@
+// Hostile streams: type definitions cost linear time and are bounded per stream; element counts are
+// bounded by the schema; every refusal is a GobLimitError (a GobError) thrown before the allocation.
+import {
+  decodeGob,
+  GobDecoder,
+  GobError,
+  GobLimitError,
+  MAX_GOB_DEFINITION_BYTES,
+  MAX_GOB_DEFINITIONS,
+  t,
+} from '../../src/gob/index.js';
+import { describe, expect, it } from 'vitest';
+import { GobWriter } from '../../src/gob/varint.js';
+import { encodeWireType, type WireType } from '../../src/gob/wire-types.js';
+
+const FEATURES = t.map(t.string, t.string);
+
+/** `n` unused `map[string]string` definitions, then a real features map defined and sent (as an attacker would). */
+function manyDefinitions(n: number): Uint8Array {
+  const out = new GobWriter();
+  const msg = new GobWriter();
+  const flush = () => {
+    out.uint(msg.length);
+    out.raw(msg.view());
+    msg.reset();
+  };
+  const def = (id: number): WireType => ({ kind: 'map', name: '', id, key: 6, elem: 6 });
+  for (let i = 0; i < n; i++) {
+    msg.int(-(65 + i));
+    encodeWireType(msg, def(65 + i));
+    flush();
+  }
+  const id = 65 + n;
+  msg.int(-id);
+  encodeWireType(msg, def(id));
+  flush();
+  msg.int(id);
+  msg.uint(0); // singleton delta
+  msg.uint(1);
+  msg.string('Name');
+  msg.string('x');
+  flush();
+  return out.view().slice();
+}
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('gob type definitions', () => {
+  it('refuses 24 000 definitions before a features message (finding 1)', () => {
+    const bytes = manyDefinitions(24_000);
+    expect(bytes.length).toBeGreaterThan(300_000);
+    const e = thrown(() => decodeGob(FEATURES, bytes));
+    expect(e).toBeInstanceOf(GobLimitError);
+    expect(e).toBeInstanceOf(GobError);
+    expect((e as Error).name).toBe('GobLimitError');
+    expect((e as Error).message).toMatch(/more than \d+ type definitions/);
+  });
+
+  it('decodes the largest allowed number of definitions', () => {
+    const v = decodeGob(FEATURES, manyDefinitions(MAX_GOB_DEFINITIONS - 1));
+    expect(v.get('Name')).toBe('x');
+    expect(thrown(() => decodeGob(FEATURES, manyDefinitions(MAX_GOB_DEFINITIONS)))).toBeInstanceOf(
+      GobLimitError,
+    );
+  });
+
+  it('handles definitions in linear time when the bounds are raised (24 000 in well under a second)', () => {
+    const bytes = manyDefinitions(24_000);
+    const start = performance.now();
+    const d = new GobDecoder(bytes, { maxDefinitions: 100_000, maxDefinitionBytes: 1 << 24 });
+    expect(d.decode(FEATURES).get('Name')).toBe('x');
+    expect(d.wireTypes.size).toBe(24_001);
+    // Quadratic copying took ~50 s here; linear handling takes a few ms (generous bound for slow CI).
+    expect(performance.now() - start).toBeLessThan(2_000);
+  });
+
+  it('bounds the bytes of definitions a stream may carry', () => {
+    // One struct definition with many long field names: few definitions, many bytes.
+    const out = new GobWriter();
+    const msg = new GobWriter();
+    const fields = Array.from({ length: 6000 }, (_, i) => ({ name: `F${'x'.repeat(40)}${i}`, id: 2 }));
+    msg.int(-65);
+    encodeWireType(msg, { kind: 'struct', name: 'S', id: 65, fields });
+    out.uint(msg.length);
+    out.raw(msg.view());
+    expect(out.length).toBeGreaterThan(MAX_GOB_DEFINITION_BYTES);
+    const e = thrown(() => decodeGob(t.struct('S', { A: t.int }), out.view().slice()));
+    expect(e).toBeInstanceOf(GobLimitError);
+    expect((e as Error).message).toMatch(/type definitions longer than/);
+  });
+});
