@@ -8,5 +8,7 @@ export * from './memory-datapath.js';
 export * from './frame-builder.js';
 export * from './memory-local-port.js';
 export { advanceSettled } from './advance-settled.js';
+export { runUntil, SimTimeoutError, SimStalledError } from './run-until.js';
+export type { RunUntilOptions, RunUntilTarget } from './run-until.js';
 export { startAndConverge } from './converge-routers.js';
 export { simRouterOptions } from './sim-router-options.js';

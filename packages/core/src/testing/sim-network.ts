@@ -40,6 +40,7 @@
 import { WeaveError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { DatagramTransport, StreamTransport } from '../transport.js';
+import { type RunUntilOptions, type RunUntilTarget, runUntil } from './run-until.js';
 import { Fabric } from './sim-fabric.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -206,5 +207,23 @@ export class SimNetwork {
         for (let i = 0; i < this.#turns; i++) await Promise.resolve();
       }
     }
+  }
+
+  /**
+   * Runs the simulation until `target` settles (a promise: resolves with its value) or holds (a
+   * predicate), and stops there: `await sim.runUntil(peer.start())`,
+   * `await sim.runUntil(() => router.hasPeer(name), { timeoutMs: 60_000 })`. See {@link runUntil}.
+   * @throws SimTimeoutError when `timeoutMs` of virtual time pass first (default 1 h)
+   * @throws SimStalledError when nothing is left to run and the condition still does not hold
+   */
+  runUntil<T>(target: PromiseLike<T>, options?: RunUntilOptions): Promise<T>;
+  runUntil(target: () => boolean, options?: RunUntilOptions): Promise<void>;
+  runUntil<T>(target: RunUntilTarget<T>, options: RunUntilOptions = {}): Promise<T | undefined> {
+    const opts = { microtaskTurns: this.#turns, ...options };
+    const step = () => {
+      this.#fabric.stats.steps++;
+    };
+    if (typeof target === 'function') return runUntil(this.clock, target, opts, step).then(() => undefined);
+    return runUntil(this.clock, target, opts, step);
   }
 }
