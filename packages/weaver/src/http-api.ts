@@ -216,27 +216,35 @@ export class HttpApi {
     const url = new URL(request.url, 'http://weave.invalid');
     const path = url.pathname;
     const query = url.searchParams;
-    checkFormEncoding(url.search);
     const method = request.method.toUpperCase();
-    const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
-    const contentType = headerValue(request.headers, 'content-type')[0] ?? '';
-    const body = request.body ?? '';
-    let bodyForm = new URLSearchParams();
-    if (
-      hasBody &&
-      body !== '' &&
-      (contentType === '' || contentType.startsWith('application/x-www-form-urlencoded'))
-    ) {
-      checkFormEncoding(body);
-      bodyForm = new URLSearchParams(body);
-    }
-    const form = new URLSearchParams([...bodyForm, ...query]);
+    // Go parses the form only when a handler reads it: bad escapes fail those requests alone.
+    let form: URLSearchParams | undefined;
+    const readForm = (): URLSearchParams => {
+      if (form) return form;
+      checkFormEncoding(url.search);
+      const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+      const contentType = headerValue(request.headers, 'content-type')[0] ?? '';
+      const body = request.body ?? '';
+      let bodyForm = new URLSearchParams();
+      if (
+        hasBody &&
+        body !== '' &&
+        (contentType === '' || contentType.startsWith('application/x-www-form-urlencoded'))
+      ) {
+        checkFormEncoding(body);
+        bodyForm = new URLSearchParams(body);
+      }
+      form = new URLSearchParams([...bodyForm, ...query]);
+      return form;
+    };
     const makeContext = (params: Record<string, string>): RouteContext => ({
       request,
       params,
       query,
-      form,
-      formValue: (name) => form.get(name) ?? '',
+      get form() {
+        return readForm();
+      },
+      formValue: (name) => readForm().get(name) ?? '',
     });
     for (const m of this.mounts) if (path.startsWith(m.prefix)) return m.handler(makeContext({}));
 

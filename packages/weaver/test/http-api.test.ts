@@ -342,6 +342,9 @@ describe('routing', () => {
     });
     expect((await call('GET', '/ip/a/b/c/d/e')).status).toBe(404);
     expect((await call('PATCH', '/ip/c1')).status).toBe(405);
+    // Like Go, a bad escape only fails the routes that read the form.
+    expect((await call('GET', '/status?x=%zz')).status).toBe(200);
+    expect((await call('POST', '/forget?peer=%zz')).status).toBe(400);
   });
 
   it('the status role serves only /status*, /report, /metrics', async () => {
