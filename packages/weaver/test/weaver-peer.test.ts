@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,7 +213,8 @@ describe('weaver over real peers', () => {
   });
 
   it('services: a status block, a report field, a readiness gate, routes and stop hooks', async () => {
-    const w = makeWeaver('0a:00:00:00:00:03', 'hostC', ['--no-dns']);
+    const sock = join(dir, 'status.sock');
+    const w = makeWeaver('0a:00:00:00:00:03', 'hostC', ['--no-dns', '--status-addr', sock]);
     let open!: () => void;
     const stopped: string[] = [];
     w.use({
@@ -245,6 +247,16 @@ describe('weaver over real peers', () => {
       expect(report.Ready).toBe(true);
       expect((await call(w, 'POST', '/Plugin.Activate')).body).toBe('{"Implements":["NetworkDriver"]}');
       expect((await call(w, 'GET', '/domain')).status).toBe(404);
+      // The status address may be a unix socket (an absolute path), as upstream's.
+      expect(w.bound.status).toBe(sock);
+      const viaSocket = await new Promise<string>((resolve, reject) =>
+        httpGet({ socketPath: sock, path: '/status' }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        }).on('error', reject),
+      );
+      expect(viaSocket).toBe(`200 ${(await call(w, 'GET', '/status')).body}`);
     } finally {
       await w.stop();
     }
