@@ -213,7 +213,13 @@ export class HttpApi {
   }
 
   private async dispatch(request: ApiRequest): Promise<ApiResponse> {
-    const url = new URL(request.url, 'http://weave.invalid');
+    let url: URL;
+    try {
+      // Always relative to our origin: `//host/x` stays the path `//host/x` (a 404), never a host.
+      url = new URL(`http://weave.invalid${request.url.startsWith('/') ? '' : '/'}${request.url}`);
+    } catch {
+      throw new HttpError(400, 'malformed request URI');
+    }
     const path = url.pathname;
     const query = url.searchParams;
     const method = request.method.toUpperCase();

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpApi, type HttpApi, text } from '../src/index.js';
 import { createFakeBackend, type FakeBackend } from './fake-backend.js';
@@ -361,6 +362,47 @@ describe('routing', () => {
     expect((await call('GET', '/hello/there')).body).toBe('hi there');
     expect((await call('POST', '/NetworkDriver.CreateNetwork', { body: '{}' })).body).toBe(
       'driver /NetworkDriver.CreateNetwork',
+    );
+  });
+
+  it('//host/path stays a path on our origin', async () => {
+    expect((await api.handle({ method: 'GET', url: '//example.org/status' })).status).toBe(404);
+    expect((await api.handle({ method: 'GET', url: 'status' })).status).toBe(200);
+  });
+
+  it('any request gets an answer with a known status, never an exception', async () => {
+    const segment = fc.oneof(
+      fc.constantFrom(
+        'status',
+        'ip',
+        'name',
+        'expose',
+        'peer',
+        'report',
+        'connect',
+        '10.32.0.1',
+        '12',
+        '%',
+        '%zz',
+        '*',
+        '',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'),
+        fc.array(segment, { minLength: 1, maxLength: 6 }),
+        fc.string({ maxLength: 40 }),
+        fc.string({ maxLength: 60 }),
+        async (method, segments, query, body) => {
+          const url = `/${segments.join('/')}${query ? `?${query}` : ''}`;
+          const res = await api.handle({ method, url, body, headers: { accept: 'application/json' } });
+          expect([200, 204, 400, 404, 405, 500]).toContain(res.status);
+          if (res.status >= 400 && res.status !== 405) expect(res.body.endsWith('\n')).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
