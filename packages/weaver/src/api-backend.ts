@@ -50,8 +50,13 @@ export interface DnsApi {
   readonly domain: string;
   /** The DNS server's listen address `host:port`. */
   address(): string;
-  /** Adds an entry owned by this peer. */
-  add(containerId: string, ip: string, fqdn: string): void;
+  /** Adds an entry owned by this peer; with `checkAlive`, removes it again if the container is not running. */
+  add(
+    containerId: string,
+    ip: string,
+    fqdn: string,
+    options?: { checkAlive?: boolean },
+  ): void | Promise<void>;
   /** Tombstones own entries matching all given fields; undefined = any (`*`). */
   remove(containerId: string | undefined, ip: string | undefined, fqdn: string | undefined): void;
   /** Raw entries for `GET /name` (Accept: application/json). */

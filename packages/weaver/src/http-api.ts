@@ -499,14 +499,14 @@ export class HttpApi {
       }
     };
     this.addRoute('GET', '/domain', () => text(dns().domain));
-    this.addRoute('PUT', '/name/{container}/{ip}', (ctx) => {
+    this.addRoute('PUT', '/name/{container}/{ip}', async (ctx) => {
       const d = dns();
       const { container, ip } = ctx.params as { container: string; ip: string };
       ipParam(ip);
       const fqdn = ctx.formValue('fqdn');
       if (fqdn === '') throw new HttpError(400, 'missing fqdn');
       try {
-        d.add(container, ip, fqdn);
+        await d.add(container, ip, fqdn, { checkAlive: ctx.formValue('check-alive') === 'true' });
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }

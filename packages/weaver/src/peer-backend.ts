@@ -65,6 +65,19 @@ export interface PeerBackend extends ApiBackend {
   setStarted(started: boolean): void;
   /** Docker proxy addresses for `GET /proxyaddrs`. */
   setProxyAddresses(addrs: string[]): void;
+  /**
+   * How `check-alive=true` learns whether a container runs (the Docker service sets it); without
+   * one, every container counts as running, as upstream's weaver without a Docker client.
+   */
+  setContainerLiveness(isRunning: ((containerId: string) => boolean | Promise<boolean>) | undefined): void;
+}
+
+/** The error a `check-alive` request of a stopped container ends with (HTTP answers `cancelled`). */
+export class ContainerNotRunningError extends Error {
+  override name = 'OperationCancelledError';
+  constructor(readonly containerId: string) {
+    super(`container ${containerId} is not running: request cancelled`);
+  }
 }
 
 function sectionText(section: StatusSection): string {
@@ -81,6 +94,11 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
   let started = false;
   let proxyAddrs: string[] = [];
 
+  let liveness: ((containerId: string) => boolean | Promise<boolean>) | undefined;
+  const assertAlive = async (ident: string, checkAlive: boolean | undefined) => {
+    if (checkAlive && liveness && !(await liveness(ident))) throw new ContainerNotRunningError(ident);
+  };
+
   const allocator = (): Allocator => {
     const a = peer.ipam;
     if (!a) throw new Error('IPAM is not running');
@@ -92,16 +110,20 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
       const r = peer.status().IPAM;
       return r?.DefaultSubnet ?? '';
     },
-    allocate: (ident, subnet, o = {}) =>
-      peer.allocate(ident, {
+    allocate: async (ident, subnet, o = {}) => {
+      await assertAlive(ident, o.checkAlive);
+      return peer.allocate(ident, {
         ...(subnet === undefined ? {} : { subnet }),
         ...(o.signal ? { signal: o.signal } : {}),
-      }),
-    claim: (ident, cidr, o = {}) =>
-      peer.claim(ident, cidr, {
+      });
+    },
+    claim: async (ident, cidr, o = {}) => {
+      await assertAlive(ident, o.checkAlive);
+      return peer.claim(ident, cidr, {
         ...(o.noErrorOnUnknown ? { noErrorOnUnknown: true } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
-      }),
+      });
+    },
     lookup: (ident, subnet) => {
       const range = cidrRange(parseSubnet(subnet ?? ipam.defaultSubnet));
       return allocator().lookup(ident, range).map(formatCIDR);
@@ -130,7 +152,11 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
       if (!a) return '';
       return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
     },
-    add: (cid, ip, fqdn) => peer.dns.add(cid, ip, fqdn),
+    add: async (cid, ip, fqdn, o = {}) => {
+      peer.dns.add(cid, ip, fqdn);
+      // Upstream adds first, then removes the entry again if the container is not running.
+      if (o.checkAlive && liveness && !(await liveness(cid))) peer.dns.remove(cid, ip, fqdn);
+    },
     remove: (cid, ip, fqdn) => {
       peer.dns.remove(cid, ip, fqdn);
     },
@@ -215,6 +241,9 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
     },
     setProxyAddresses(addrs) {
       proxyAddrs = [...addrs];
+    },
+    setContainerLiveness(isRunning) {
+      liveness = isRunning;
     },
   };
   return backend;

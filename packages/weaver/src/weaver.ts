@@ -188,6 +188,11 @@ export class Weaver {
     this.backend.setProxyAddresses(addrs);
   }
 
+  /** How `check-alive=true` requests learn whether a container runs (the Docker service sets this). */
+  setContainerLiveness(isRunning: ((containerId: string) => boolean | Promise<boolean>) | undefined): void {
+    this.backend.setContainerLiveness(isRunning);
+  }
+
   /** Whether `/status` says ready. */
   get ready(): boolean {
     return this.backend.isReady();

@@ -189,6 +189,34 @@ describe('weaver over real peers', () => {
     expect((await call(a, 'GET', '/status/dns')).body).toBe('');
   });
 
+  it('check-alive=true asks the container liveness hook (the Docker service sets it)', async () => {
+    a.setContainerLiveness((id) => id !== 'dead');
+    try {
+      expect(await call(a, 'POST', '/ip/dead?check-alive=true')).toEqual({ status: 200, body: 'cancelled' });
+      expect((await call(a, 'GET', '/ip/dead')).body).toBe('');
+      expect(await call(a, 'PUT', '/ip/dead/10.32.7.7/12?check-alive=true')).toEqual({
+        status: 200,
+        body: 'cancelled',
+      });
+      expect((await call(a, 'POST', '/ip/alive?check-alive=true')).body).toMatch(/\/12$/);
+      expect(
+        (await call(a, 'PUT', '/name/dead/10.32.7.8?check-alive=true', { body: 'fqdn=ghost.weave.local.' }))
+          .status,
+      ).toBe(204);
+      expect(
+        (await call(a, 'PUT', '/name/alive/10.32.7.9?check-alive=true', { body: 'fqdn=live.weave.local.' }))
+          .status,
+      ).toBe(204);
+      const dns = (await call(a, 'GET', '/status/dns')).body;
+      expect(dns).not.toContain('ghost');
+      expect(dns).toContain('live ');
+      expect((await call(a, 'DELETE', '/ip/alive')).status).toBe(204);
+      expect((await call(a, 'DELETE', '/name/alive')).status).toBe(204);
+    } finally {
+      a.setContainerLiveness(undefined);
+    }
+  });
+
   it('expose without a kernel datapath is a clear 500', async () => {
     const r = await call(a, 'POST', '/expose/10.32.0.1/12');
     expect(r.status).toBe(500);
