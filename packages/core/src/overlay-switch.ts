@@ -29,6 +29,10 @@ import type { PeerName } from './peer-name.js';
  *                    (unhealthy) and failed ones skipped; none left ─▶ `no working forwarders to …`
  * established        as soon as ANY sub-forwarder is
  * forward            best, then higher indices, until one takes the batch
+ * best changes       every overlay's per-destination caches are dropped (invalidateRoutes), so
+ *                    flows a fast path took over follow the new choice at once
+ * attrs              the best forwarder's, plus `<overlay>=<why>` for each preferred overlay not in
+ *                    use (refused, failed or unhealthy), e.g. `fastdp=encryption needs IPsec ESP…`
  * offerFlows         send offers ─▶ the best forwarder of the `via` connection; deliver ─▶ every overlay
  * ```
  *
@@ -124,8 +128,9 @@ export class OverlaySwitch extends EventEmitter<OverlaySwitchEvents> implements 
       unregister: (peer, conn) => {
         if (this.connections.get(peer) === conn) this.connections.delete(peer);
       },
-      using: (peer, label, overlay) => {
+      using: (peer, label, overlay, changed) => {
         this.logger.info(`overlay_switch ->[${label}] using ${overlay}`);
+        if (changed && !this.stopped) for (const o of this.overlays) o.overlay.invalidateRoutes();
         this.emit('using', peer, overlay);
       },
       subFailed: (label, overlay, error) => {
@@ -174,8 +179,9 @@ export class OverlaySwitch extends EventEmitter<OverlaySwitchEvents> implements 
       try {
         return { name, fwd: overlay.prepareConnection({ ...params, sendControlMessage }), ...FRESH };
       } catch (error) {
-        this.logger.info(`Unable to use ${name} for connection to ${remote}: ${(error as Error).message}`);
-        return { name, fwd: undefined, ...FRESH };
+        const reason = (error as Error).message;
+        this.logger.info(`Unable to use ${name} for connection to ${remote}: ${reason}`);
+        return { name, fwd: undefined, ...FRESH, reason };
       }
     });
     return new SwitchConnection(this.host, params.remotePeer.name, remote, subs, framed);
@@ -246,8 +252,8 @@ export class OverlaySwitch extends EventEmitter<OverlaySwitchEvents> implements 
 interface SwitchHost {
   register(peer: PeerName, conn: SwitchConnection): void;
   unregister(peer: PeerName, conn: SwitchConnection): void;
-  /** The connection now sends through `overlay`. */
-  using(peer: PeerName, label: string, overlay: string): void;
+  /** The connection now sends through `overlay`; `changed` unless it is the first choice. */
+  using(peer: PeerName, label: string, overlay: string, changed: boolean): void;
   subFailed(label: string, overlay: string, error: Error): void;
 }
 
@@ -257,6 +263,8 @@ interface Sub {
   fwd: DatapathConnection | undefined;
   established: boolean;
   onHold: boolean;
+  /** Why it is not usable (refused, failed or unhealthy), shown in the attrs while another is used. */
+  reason?: string;
 }
 
 const FRESH = { established: false, onHold: false } as const;
@@ -281,7 +289,7 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
       if (!fwd) return;
       fwd.on('established', () => this.subEstablished(index));
       fwd.on('error', (error) => this.subError(index, error));
-      fwd.onHealthChange?.((healthy) => this.subHealth(index, healthy));
+      fwd.onHealthChange?.((healthy, reason) => this.subHealth(index, healthy, reason));
     });
     // Refuse the connection outright when no overlay could even start a forwarder.
     if (!this.chooseBest()) throw new NoWorkingForwardersError(label);
@@ -323,9 +331,17 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     this.subs[msg[0]!]?.fwd?.controlMessage(msg[1]!, msg.subarray(2));
   }
 
-  /** The attributes of the forwarder in use (`name`, `mtu` …), or none. */
+  /**
+   * The attributes of the forwarder in use (`name`, `mtu` …), or none, plus why each overlay
+   * preferred to it is not in use (`fastdp=<reason>`).
+   */
   attrs(): Readonly<Record<string, string | number | boolean>> {
-    return this.subs[this.best]?.fwd?.attrs() ?? {};
+    const attrs = { ...(this.subs[this.best]?.fwd?.attrs() ?? {}) };
+    for (let i = 0; i < this.best; i++) {
+      const sub = this.subs[i]!;
+      if (sub.reason !== undefined) attrs[sub.name] = sub.reason;
+    }
+    return attrs;
   }
 
   stop(): void {
@@ -347,6 +363,7 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     const sub = this.subs[index]!;
     if (this.stopped || !sub.fwd) return;
     this.owner.subFailed(this.label, sub.name, error);
+    sub.reason = error.message;
     const fwd = sub.fwd;
     sub.fwd = undefined;
     fwd.removeAllListeners();
@@ -354,10 +371,12 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     this.reselect();
   }
 
-  private subHealth(index: number, healthy: boolean): void {
+  private subHealth(index: number, healthy: boolean, reason?: Error): void {
     const sub = this.subs[index]!;
     if (this.stopped || !sub.fwd || sub.onHold === !healthy) return;
     sub.onHold = !healthy;
+    if (healthy) delete sub.reason;
+    else sub.reason = reason?.message ?? 'unhealthy';
     this.reselect();
   }
 
@@ -399,8 +418,9 @@ class SwitchConnection extends EventEmitter<OverlayConnectionEvents> implements 
     const best = established >= 0 ? established : working;
     if (best < 0) return false;
     if (best !== this.best) {
+      const changed = this.best >= 0;
       this.best = best;
-      this.owner.using(this.peer, this.label, this.subs[best]!.name);
+      this.owner.using(this.peer, this.label, this.subs[best]!.name, changed);
     }
     return true;
   }
