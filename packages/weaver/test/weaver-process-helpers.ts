@@ -1,7 +1,7 @@
 // Helpers for tests that run the `weaver` bin as a process (tsx from the checkout).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runCommand } from '@weave-ts/host';
+import { request } from 'node:http';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../src/bin/weaver.ts', import.meta.url));
@@ -66,31 +66,38 @@ export async function startWeaver(args: string[], netns?: string): Promise<Proc>
   };
 }
 
-/** HTTP to a weaver, from inside `netns` when given (curl), else directly. */
-export async function call(addr: string, method: string, path: string, body?: string, netns?: string) {
-  if (netns !== undefined) {
-    const args = [
-      '-s',
-      '-o',
-      '-',
-      '-w',
-      '\n%{http_code}',
-      '-X',
-      method,
-      ...(body ? ['--data', body] : []),
-      `http://${addr}${path}`,
-    ];
-    const out = (await runCommand('curl', args, { netns })).stdout;
-    const i = out.lastIndexOf('\n');
-    return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
-  }
-  const res = await fetch(`http://${addr}${path}`, {
-    method,
-    ...(body !== undefined ? { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
+/**
+ * HTTP to a weaver at `host:port`, or at a unix socket path (how tests reach a weaver inside a
+ * network namespace: the socket file is visible from every namespace).
+ */
+export function call(
+  addr: string,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  const target = addr.startsWith('/')
+    ? { socketPath: addr }
+    : { host: addr.slice(0, addr.lastIndexOf(':')), port: Number(addr.slice(addr.lastIndexOf(':') + 1)) };
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...target,
+        method,
+        path,
+        headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  return { status: res.status, body: await res.text() };
 }
 
 /** `GET /report?format=`. */
-export const format = (addr: string, tmpl: string, netns?: string) =>
-  call(addr, 'GET', `/report?format=${encodeURIComponent(tmpl)}`, undefined, netns).then((r) => r.body);
+export const format = (addr: string, tmpl: string) =>
+  call(addr, 'GET', `/report?format=${encodeURIComponent(tmpl)}`).then((r) => r.body);
