@@ -709,6 +709,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
         throw new InvalidAddressError('subnet', options.subnet, (cause as Error).message, { cause });
       }
     }
+    await primeFirst(ipam, options.signal);
     const cidr = await ipam.allocate(containerId, {
       ...(options.subnet !== undefined ? { subnet: options.subnet } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -725,6 +726,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
     } catch (cause) {
       throw new InvalidAddressError('address', cidr, (cause as Error).message, { cause });
     }
+    await primeFirst(ipam, options.signal);
     await ipam.claim(containerId, cidr, {
       ...(options.noErrorOnUnknown !== undefined ? { noErrorOnUnknown: options.noErrorOnUnknown } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -970,6 +972,14 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
       },
     };
   }
+}
+
+/**
+ * Waits for the ring before a request that may need it. (A request that itself completes the election
+ * and then has to ask for space could be dropped by the allocator; priming first avoids that path.)
+ */
+async function primeFirst(ipam: Allocator, signal?: AbortSignal): Promise<void> {
+  if (ipam.ringEntries().length === 0) await ipam.prime(signal);
 }
 
 function inDomain(name: string, domain: string): boolean {
