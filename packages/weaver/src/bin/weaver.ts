@@ -60,6 +60,16 @@ async function main(): Promise<number | undefined> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A daemon keeps serving after a stray rejection (logged); a thrown exception is fatal, as a Go panic.
+  process.on('unhandledRejection', (reason) =>
+    logger.error(
+      `Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    ),
+  );
+  process.on('uncaughtException', (err) => {
+    logger.fatal(`${err.stack ?? err.message}`);
+    process.exit(1);
+  });
 
   try {
     await weaver.start();
