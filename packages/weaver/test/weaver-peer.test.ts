@@ -242,7 +242,13 @@ describe('weaver over real peers', () => {
 
   it('services: a status block, a report field, a readiness gate, routes and stop hooks', async () => {
     const sock = join(dir, 'status.sock');
-    const w = makeWeaver('0a:00:00:00:00:03', 'hostC', ['--no-dns', '--status-addr', sock]);
+    const w = makeWeaver('0a:00:00:00:00:03', 'hostC', [
+      '--no-dns',
+      '--status-addr',
+      sock,
+      '--metrics-addr',
+      '127.0.0.1:0',
+    ]);
     let open!: () => void;
     const stopped: string[] = [];
     w.use({
@@ -275,6 +281,11 @@ describe('weaver over real peers', () => {
       expect(report.Ready).toBe(true);
       expect((await call(w, 'POST', '/Plugin.Activate')).body).toBe('{"Implements":["NetworkDriver"]}');
       expect((await call(w, 'GET', '/domain')).status).toBe(404);
+      // --metrics-addr serves /metrics only.
+      const metrics = await fetch(`http://${w.bound.metrics}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^weave_connection_terminations_total 0$/m);
+      expect((await fetch(`http://${w.bound.metrics}/status`)).status).toBe(404);
       // The status address may be a unix socket (an absolute path), as upstream's.
       expect(w.bound.status).toBe(sock);
       const viaSocket = await new Promise<string>((resolve, reject) =>
