@@ -132,6 +132,10 @@ describe.skipIf(!canRun)('weave walkthrough: four hosts, DNS, targets, restart, 
     const before = (await host2.weave('status')).stdout;
     const name = /Name: (\S+)/.exec(before)?.[1];
     expect(name).toBe('0a:00:00:00:00:02(host2)');
+    expect(await host2.weave(...launchArgs(1))).toMatchObject({
+      code: 1,
+      stderr: "weave is already running; you can stop it with 'weave stop'.\n",
+    });
     const pid = killFromPidFile(host2.stateDir);
     expect(pid).toBeGreaterThan(0);
     await until('weaver gone', async () => (await host2.weave('status')).code !== 0);

@@ -123,4 +123,13 @@ describe.skipIf(!canRun)('weave walkthrough: three hosts on 172.16.16.0/24', () 
     const again = await C.weave('attach', cC);
     expect(again.code, again.stderr).toBe(0);
   }, 30_000);
+
+  it('weave stop stops the weaver', async () => {
+    expect(await D.weave('stop')).toMatchObject({ code: 0, stderr: '' });
+    expect(await D.weave('status', 'targets')).toMatchObject({
+      code: 1,
+      stderr: 'weave container is not present. Have you launched it?\n',
+    });
+    expect(await D.weave('stop')).toMatchObject({ code: 0, stderr: 'Weave is not running.\n' });
+  }, 30_000);
 });
