@@ -1,5 +1,5 @@
 import { runIp } from './command.js';
-import { LinkNotFoundError } from './errors.js';
+import { AlreadyExistsError, LinkNotFoundError } from './errors.js';
 import { assertIfName, assertNetnsName } from './names.js';
 
 /**
@@ -27,22 +27,62 @@ export interface LinkInfo {
   kind?: string;
 }
 
+/** Options of {@link createBridge}. */
+export interface CreateBridgeOptions extends InNetns {
+  /** MTU of the bridge (set after creation, see {@link createBridge}). */
+  mtu?: number;
+  /** MAC address of the bridge (upstream sets it to the peer name), `aa:bb:cc:dd:ee:ff`. */
+  mac?: string;
+}
+
+/** What {@link createBridge} did. */
+export interface BridgeResult {
+  /** False when a bridge of that name existed already and was reused. */
+  created: boolean;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
 /**
- * Creates a Linux bridge (`weave` upstream), optionally with an MTU; it stays down until setLinkUp.
- * The MTU is set after creation on purpose: only then does the kernel treat it as chosen by the
- * user and keep it, instead of following the smallest MTU of the ports enslaved later.
+ * Creates a Linux bridge (`weave` upstream), or reuses it if a bridge of that name exists already (a
+ * restarted router keeps its bridge and the containers on it); then applies `mtu` and `mac` when given.
+ * A new bridge stays down until setLinkUp. The MTU is set after creation on purpose: only then does the
+ * kernel treat it as chosen by the user and keep it, instead of following the smallest MTU of the ports
+ * enslaved later. A link of that name that is not a bridge is an {@link AlreadyExistsError}.
  */
-export async function createBridge(name: string, options: InNetns & { mtu?: number } = {}): Promise<void> {
+export async function createBridge(name: string, options: CreateBridgeOptions = {}): Promise<BridgeResult> {
   assertIfName(name);
   const mtu = mtuArgs(options.mtu);
-  await runIp(['link', 'add', 'name', name, 'type', 'bridge'], options.netns);
-  if (options.mtu === undefined) return;
+  if (options.mac !== undefined && !MAC.test(options.mac)) {
+    throw new RangeError(`MAC address must be aa:bb:cc:dd:ee:ff, got ${JSON.stringify(options.mac)}`);
+  }
+  const mac = options.mac === undefined ? [] : ['address', options.mac.toLowerCase()];
+  let created = true;
+  try {
+    await runIp(['link', 'add', 'name', name, ...mac, 'type', 'bridge'], options.netns);
+  } catch (err) {
+    if (!(err instanceof AlreadyExistsError)) throw err;
+    const existing = await getLink(name, options);
+    if (existing.kind !== 'bridge') {
+      throw new AlreadyExistsError(
+        ['ip', 'link', 'add', 'name', name, 'type', 'bridge'],
+        `${name} exists and is not a bridge (${existing.kind ?? 'device'})`,
+        2,
+      );
+    }
+    created = false;
+    if (options.mac !== undefined && existing.mac !== options.mac.toLowerCase()) {
+      await runIp(['link', 'set', 'dev', name, ...mac], options.netns);
+    }
+  }
+  if (options.mtu === undefined) return { created };
   try {
     await runIp(['link', 'set', 'dev', name, ...mtu], options.netns);
   } catch (err) {
-    await deleteLink(name, { netns: options.netns, ifExists: true });
+    if (created) await deleteLink(name, { netns: options.netns, ifExists: true });
     throw err;
   }
+  return { created };
 }
 
 /**

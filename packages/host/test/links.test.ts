@@ -94,9 +94,26 @@ describe('links', () => {
     await setLinkDown('weave', { netns: a });
     br = await getLink('weave', { netns: a });
     expect(br).toMatchObject({ mtu: 1400, up: false });
-    await expect(createBridge('weave', { netns: a })).rejects.toBeInstanceOf(AlreadyExistsError);
     await deleteLink('weave', { netns: a });
     expect(await linkExists('weave', { netns: a })).toBe(false);
+  });
+
+  it('reuses an existing bridge (idempotent), sets its MAC, and refuses a non-bridge of that name', async () => {
+    expect(await createBridge('weave', { netns: a, mac: '0A:00:00:00:00:01' })).toEqual({ created: true });
+    expect(await getLink('weave', { netns: a })).toMatchObject({ kind: 'bridge', mac: '0a:00:00:00:00:01' });
+    // A container port on it survives the reuse.
+    await createVethPair('vport', 'vportpeer', { netns: a });
+    await setLinkMaster('vport', 'weave', { netns: a });
+    expect(await createBridge('weave', { netns: a, mtu: 1410 })).toEqual({ created: false });
+    expect(await getLink('weave', { netns: a })).toMatchObject({ mac: '0a:00:00:00:00:01', mtu: 1410 });
+    expect((await getLink('vport', { netns: a })).master).toBe('weave');
+    expect(await createBridge('weave', { netns: a, mac: '0a:00:00:00:00:02' })).toEqual({ created: false });
+    expect((await getLink('weave', { netns: a })).mac).toBe('0a:00:00:00:00:02');
+    await expect(createBridge('vport', { netns: a })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect((await getLink('vport', { netns: a })).kind).toBe('veth');
+    await expect(createBridge('weave', { netns: a, mac: 'zz' })).rejects.toBeInstanceOf(RangeError);
+    await deleteLink('vport', { netns: a });
+    await deleteLink('weave', { netns: a });
   });
 
   it('creates a veth pair across namespaces, enslaves one end, moves and renames the other', async () => {

@@ -89,3 +89,21 @@ describe('createPeer in the simulated network', () => {
     expect(await runUntil(sim, p.allocate('keep-me'))).toBe(first);
   }, 60_000);
 });
+
+describe('datapath memory', () => {
+  it('connections run over the in-process memory overlay', async () => {
+    const sim = new SimNetwork();
+    const chosen: string[] = [];
+    const mesh = [1, 2].map((n) =>
+      simPeer(sim, n, { datapath: 'memory', ipam: false, ...(n === 2 ? { peers: [simIp(1)] } : {}) }),
+    );
+    peers.push(...mesh);
+    mesh[0]!.on('datapathChosen', (e) => chosen.push(`${e.peer} ${e.overlay}`));
+    for (const p of mesh) await p.start();
+    await runUntil(sim, Promise.all(mesh.map((p) => p.whenConverged({ peers: 2 }))));
+    expect(chosen).toEqual([`${mesh[1]!.name} memory`]);
+    expect(mesh[0]!.datapath.kind).toBe('memory');
+    expect(mesh[0]!.statusText('connections')).toMatch(/ established memory /);
+    expect(mesh[0]!.status().Router.OverlayDiagnostics).toHaveProperty('memory');
+  });
+});
