@@ -35,8 +35,23 @@ export const connectionSummaryType = t.struct('connectionSummary', {
   Established: t.bool,
 });
 
-/** Schema of the unnamed `[]connectionSummary` sent after each peer. */
-export const connectionSummariesType = t.slice(connectionSummaryType);
+/**
+ * Most peers one topology update may describe (four times the 4096 short IDs a mesh can hand out).
+ * An update describing more fails with {@link TopologyDecodeError} as soon as the next peer arrives.
+ */
+export const MAX_TOPOLOGY_PEERS = 16384;
+
+/**
+ * Most connections one topology update may list in all, over all its peers (a full mesh of 512 peers).
+ * A connection takes ~10 bytes on the wire and ~100 in memory, so this bounds what one update costs.
+ */
+export const MAX_TOPOLOGY_CONNECTIONS = 1 << 18;
+
+/**
+ * Schema of the unnamed `[]connectionSummary` sent after each peer; one peer connects to at most
+ * {@link MAX_TOPOLOGY_PEERS} others (a longer list is refused before it is allocated: GobLimitError).
+ */
+export const connectionSummariesType = t.slice(connectionSummaryType, { maxLen: MAX_TOPOLOGY_PEERS });
 
 /** One peer's entry in a topology payload. */
 export interface TopologyEntry {
@@ -130,10 +145,16 @@ export function decodeTopology(payload: Uint8Array): TopologyEntry[] {
   try {
     const dec = new GobDecoder(payload);
     const entries: TopologyEntry[] = [];
+    let connectionCount = 0;
     while (!dec.atEnd) {
+      if (entries.length === MAX_TOPOLOGY_PEERS)
+        throw new TopologyDecodeError(`more than ${MAX_TOPOLOGY_PEERS} peers in one update`);
       const ps = dec.decode(peerSummaryType, valueCache);
       if (dec.atEnd) throw new TopologyDecodeError('peer summary without its connection list');
       const cs = dec.decode(connectionSummariesType, valueCache);
+      connectionCount += cs.length;
+      if (connectionCount > MAX_TOPOLOGY_CONNECTIONS)
+        throw new TopologyDecodeError(`more than ${MAX_TOPOLOGY_CONNECTIONS} connections in one update`);
       if (ps.Version > MAX_VERSION) throw new TopologyDecodeError(`version ${ps.Version} out of range`);
       if (ps.ShortID > MAX_WIRE_SHORT_ID)
         throw new TopologyDecodeError(`short ID ${ps.ShortID} out of range`);

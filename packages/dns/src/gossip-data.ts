@@ -23,10 +23,18 @@ export const GobEntry = t.struct('Entry', {
   Tombstone: t.int,
 });
 
+/**
+ * Most entries one `nameserver` gossip payload may carry (131 072). A real entry takes at least ~80
+ * bytes on the wire (a 64-character container ID, an address, a hostname), so a legitimate payload
+ * under the 10 MiB message limit holds fewer; an empty entry takes one byte but ~100 in memory, so a
+ * payload claiming more is refused (GobLimitError as the cause) before the entries are allocated.
+ */
+export const MAX_NAME_GOSSIP_ENTRIES = 1 << 17;
+
 /** The gob type of one `nameserver` gossip payload. */
 export const GobNameGossip = t.struct('GossipData', {
   Timestamp: t.int,
-  Entries: t.slice(GobEntry, { name: 'Entries' }),
+  Entries: t.slice(GobEntry, { name: 'Entries', maxLen: MAX_NAME_GOSSIP_ENTRIES }),
 });
 
 /** A batch of entries with the sender's clock (unix seconds): what peers gossip to each other. */

@@ -1,7 +1,7 @@
 export type { Entry } from './entry.js';
 export { Entries, type EntryChangeListener } from './entries.js';
 export { ClockSkewError, InvalidIPv4Error, InvalidNameGossipError } from './errors.js';
-export { GobEntry, GobNameGossip, NameGossipData } from './gossip-data.js';
+export { GobEntry, GobNameGossip, MAX_NAME_GOSSIP_ENTRIES, NameGossipData } from './gossip-data.js';
 export { formatIPv4, parseIPv4 } from './ipv4.js';
 export {
   DEFAULT_DOMAIN,

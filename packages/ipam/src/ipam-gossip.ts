@@ -4,6 +4,7 @@ import type { Range } from './address.js';
 import type { PaxosGossip } from './paxos.js';
 import type { RingState } from './ring-entries.js';
 import {
+  MAX_IPAM_PEERS,
   paxosFromWire,
   paxosToWire,
   rangeFromWire,
@@ -45,7 +46,7 @@ export const gossipStateType = t.struct(
   'gossipState',
   {
     Now: t.int64,
-    Nicknames: t.map(t.uint, t.string, { goString: 'map[mesh.PeerName]string' }),
+    Nicknames: t.map(t.uint, t.string, { goString: 'map[mesh.PeerName]string', maxLen: MAX_IPAM_PEERS }),
     Paxos: paxosWireType,
     Ring: t.ptr(ringWireType),
   },

@@ -14,6 +14,19 @@ import type { RingState } from './ring-entries.js';
  */
 
 /**
+ * Most entries a ring on the wire may have. Each entry is a range boundary owned by a peer; real rings
+ * hold a few per peer, so this is far above any legitimate ring, and a message with more is refused
+ * (GobLimitError) before the entries are allocated: an entry costs one byte on the wire and ~100 in memory.
+ */
+export const MAX_RING_ENTRIES = 65536;
+
+/**
+ * Most peers one IPAM message may name in a list or map (ring seeds, nicknames, Paxos nodes and their
+ * accepted values): four times as many peers as short IDs exist (4096).
+ */
+export const MAX_IPAM_PEERS = 16384;
+
+/**
  * Go `ring.entry`. Go reaches it through `*entry`, so its wire name is empty; naming the schema ''
  * gives the same bytes without making every decoded element optional.
  */
@@ -26,8 +39,8 @@ export const ringWireType = t.struct(
     Start: t.uint,
     End: t.uint,
     Peer: t.uint,
-    Entries: t.slice(entryWireType, { name: 'entries' }),
-    Seeds: t.slice(t.uint, { goString: '[]mesh.PeerName' }),
+    Entries: t.slice(entryWireType, { name: 'entries', maxLen: MAX_RING_ENTRIES }),
+    Seeds: t.slice(t.uint, { goString: '[]mesh.PeerName', maxLen: MAX_IPAM_PEERS }),
   },
   { pkg: 'ring' },
 );
@@ -53,13 +66,13 @@ export const paxosWireType = t.map(
       Accepted: proposalIdWireType,
       AcceptedVal: t.struct(
         'AcceptedValue',
-        { Value: t.slice(t.uint, { name: 'Value' }), Origin: proposalIdWireType },
+        { Value: t.slice(t.uint, { name: 'Value', maxLen: MAX_IPAM_PEERS }), Origin: proposalIdWireType },
         { pkg: 'paxos' },
       ),
     },
     { pkg: 'paxos' },
   ),
-  { name: 'GossipState' },
+  { name: 'GossipState', maxLen: MAX_IPAM_PEERS },
 );
 
 /** The decoded/encodable form of {@link ringWireType}. */

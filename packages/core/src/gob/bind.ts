@@ -4,7 +4,7 @@
  * fields the schema lacks are skipped; schema fields the message lacks keep their zero value. A wire
  * type that cannot fill the schema is a "type mismatch", reported when binding, before any value.
  */
-import { GobError, MAX_GOB_DEPTH } from './errors.js';
+import { GobError, GobLimitError, MAX_GOB_DEPTH } from './errors.js';
 import type { GobStructType, GobType } from './schema.js';
 import { goTypeString } from './schema.js';
 import { baseType, builtinId, type GobTypeIds } from './type-ids.js';
@@ -51,6 +51,20 @@ export function pinBinding(b: Binding, ids: GobTypeIds, seen: Map<GobType, Set<n
   pinned.add(b.id);
   if (b.name !== undefined) ids.set(b.schema, b.id, b.name);
   for (const r of b.reached) pinBinding(r, ids, seen);
+}
+
+/** Fails when `n` elements exceed the schema's bound (before they are allocated). */
+function checkLen(schema: GobType & { readonly maxLen?: number }, n: number): void {
+  const max = schema.maxLen;
+  if (max !== undefined && n > max) {
+    const type = goTypeString(schema);
+    throw new GobLimitError(
+      `elements of ${type}`,
+      max,
+      n,
+      `${n} elements of ${type} exceed the limit of ${max}`,
+    );
+  }
 }
 
 function tooDeep(depth: number): void {
@@ -139,6 +153,7 @@ export class Binder {
       return (r, depth) => {
         tooDeep(depth);
         const n = r.uint();
+        checkLen(schema, n);
         // Every element takes at least one byte: a larger count cannot be honest.
         r.need(n, 'slice elements');
         const out = new Array<unknown>(n);
@@ -165,6 +180,7 @@ export class Binder {
       return (r, depth) => {
         tooDeep(depth);
         const n = r.uint();
+        checkLen(schema, n);
         r.need(2 * n, 'map entries');
         const out = new Map<unknown, unknown>();
         for (let i = 0; i < n; i++) {

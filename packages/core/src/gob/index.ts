@@ -5,6 +5,7 @@ export type {
   GobValueType,
   Infer,
   GobNaming,
+  GobBounds,
   GobFields,
   GobBoolType,
   GobIntType,

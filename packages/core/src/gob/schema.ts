@@ -47,6 +47,16 @@ export interface GobNaming {
   readonly goString?: string;
 }
 
+/**
+ * A bound on the elements of a slice or map, checked against the count on the wire before anything
+ * is allocated: a larger count fails with {@link GobLimitError}. Protocol schemas set it to what the
+ * protocol can legitimately carry (peers, ring entries, DNS entries). It does not change the wire type.
+ */
+export interface GobBounds {
+  /** Most elements (slice) or entries (map) a decoded value may have. */
+  readonly maxLen?: number;
+}
+
 /** Fields of a struct schema, in Go declaration order, keyed by Go field name. */
 export type GobFields = { readonly [field: string]: GobType };
 
@@ -60,7 +70,7 @@ export interface GobStructType<F extends GobFields = GobFields> {
   readonly fields: F;
 }
 /** A Go slice. */
-export interface GobSliceType<E extends GobType = GobType> extends GobNaming {
+export interface GobSliceType<E extends GobType = GobType> extends GobNaming, GobBounds {
   readonly kind: 'slice';
   readonly elem: E;
 }
@@ -71,7 +81,9 @@ export interface GobArrayType<E extends GobType = GobType> extends GobNaming {
   readonly len: number;
 }
 /** A Go map, decoded as a JS `Map`. */
-export interface GobMapType<K extends GobType = GobType, V extends GobType = GobType> extends GobNaming {
+export interface GobMapType<K extends GobType = GobType, V extends GobType = GobType>
+  extends GobNaming,
+    GobBounds {
   readonly kind: 'map';
   readonly key: K;
   readonly elem: V;
@@ -122,6 +134,12 @@ export type Infer<T extends GobType> = T extends GobBoolType
 
 const EXPORTED = /^\p{Lu}/u;
 
+function checkBounds(opts: GobBounds): void {
+  const max = opts.maxLen;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 0))
+    throw new TypeError(`gob schema: bad maxLen ${max}`);
+}
+
 function struct<const F extends GobFields>(
   name: string,
   fields: F,
@@ -150,21 +168,22 @@ export const t = {
   bytes: { kind: 'bytes' } as GobBytesType,
   /** A struct named `name` (Go type name) with `fields` in Go declaration order. */
   struct,
-  /** A slice of `elem`. */
-  slice: <E extends GobType>(elem: E, naming: GobNaming = {}): GobSliceType<E> => ({
-    kind: 'slice',
-    elem,
-    ...naming,
-  }),
+  /** A slice of `elem` (at most `opts.maxLen` elements when decoding, if given). */
+  slice: <E extends GobType>(elem: E, opts: GobNaming & GobBounds = {}): GobSliceType<E> => {
+    checkBounds(opts);
+    return { kind: 'slice', elem, ...opts };
+  },
   /** An array of `len` elements. */
   array,
-  /** A map from `key` to `elem`. */
-  map: <K extends GobType, V extends GobType>(key: K, elem: V, naming: GobNaming = {}): GobMapType<K, V> => ({
-    kind: 'map',
-    key,
-    elem,
-    ...naming,
-  }),
+  /** A map from `key` to `elem` (at most `opts.maxLen` entries when decoding, if given). */
+  map: <K extends GobType, V extends GobType>(
+    key: K,
+    elem: V,
+    opts: GobNaming & GobBounds = {},
+  ): GobMapType<K, V> => {
+    checkBounds(opts);
+    return { kind: 'map', key, elem, ...opts };
+  },
   /** A pointer to `elem` (nil is `undefined`). */
   ptr: <E extends GobValueType>(elem: E): GobPtrType<E> => ({ kind: 'ptr', elem }),
 } as const;

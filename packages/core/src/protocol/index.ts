@@ -40,6 +40,8 @@ export {
   peerSummaryType,
   connectionSummaryType,
   connectionSummariesType,
+  MAX_TOPOLOGY_PEERS,
+  MAX_TOPOLOGY_CONNECTIONS,
 } from '../topology-wire.js';
 export type { TopologyEntry } from '../topology-wire.js';
 export { Routes, ROUTES_RECALC_DELAY_MS } from '../routes.js';

@@ -2,6 +2,7 @@
 // bounded by the schema; every refusal is a GobLimitError (a GobError) thrown before the allocation.
 import {
   decodeGob,
+  encodeGob,
   GobDecoder,
   GobError,
   GobLimitError,
@@ -94,5 +95,36 @@ describe('gob type definitions', () => {
     const e = thrown(() => decodeGob(t.struct('S', { A: t.int }), out.view().slice()));
     expect(e).toBeInstanceOf(GobLimitError);
     expect((e as Error).message).toMatch(/type definitions longer than/);
+  });
+});
+
+describe('gob element bounds', () => {
+  const bounded = t.struct('B', {
+    L: t.slice(t.struct('E', {}), { maxLen: 3 }),
+    M: t.map(t.int, t.int, { maxLen: 2 }),
+  });
+  const plain = t.struct('B', { L: t.slice(t.struct('E', {})), M: t.map(t.int, t.int) });
+  const encode = (l: number, m: number) =>
+    encodeGob(plain, {
+      L: Array.from({ length: l }, () => ({})),
+      M: new Map(Array.from({ length: m }, (_, i) => [i, i])),
+    });
+
+  it('decodes up to maxLen elements and refuses more before allocating them', () => {
+    expect(decodeGob(bounded, encode(3, 2)).L).toHaveLength(3);
+    const slice = thrown(() => decodeGob(bounded, encode(1_000_000, 0)));
+    expect(slice).toBeInstanceOf(GobLimitError);
+    expect(slice).toMatchObject({ name: 'GobLimitError', limit: 3, actual: 1_000_000 });
+    expect((slice as Error).message).toBe('gob: 1000000 elements of []E exceed the limit of 3');
+    expect(thrown(() => decodeGob(bounded, encode(0, 3)))).toMatchObject({ name: 'GobLimitError', limit: 2 });
+  });
+
+  it('keeps the wire type: a bounded schema encodes the same bytes', () => {
+    const v = { L: [{}], M: new Map([[1, 2]]) };
+    expect(encodeGob(bounded, v)).toEqual(encodeGob(plain, v));
+  });
+
+  it('rejects a bad bound in the schema', () => {
+    expect(() => t.slice(t.int, { maxLen: -1 })).toThrow(TypeError);
   });
 });
