@@ -850,7 +850,8 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
   // ---- internals ------------------------------------------------------------------------------
 
   #isReady(run: Run): boolean {
-    return (!run.ipam || run.ipamReady) && (!this.#o.dns?.listen || run.dnsServer !== undefined);
+    const wantsServer = this.#o.dns !== false && this.#o.dns.listen !== false;
+    return (!run.ipam || run.ipamReady) && (!wantsServer || run.dnsServer !== undefined);
   }
 
   #dnsStatus(run: Run): DnsStatus | undefined {
