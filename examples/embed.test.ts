@@ -16,7 +16,7 @@ describe('examples/embed.ts', () => {
 
   it('meshes three peers, resolves every name through every DNS server, prints events and exits by itself', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const env = { ...process.env, WEAVE_EMBED_PORT: String(port) };
+    const env: NodeJS.ProcessEnv = { ...process.env, WEAVE_EMBED_PORT: String(port) };
     delete env.NODE_EXTRA_CA_CERTS;
     // No kill, no process.exit in the example: if anything stayed open the child would not end.
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
