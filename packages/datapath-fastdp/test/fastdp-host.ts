@@ -19,7 +19,7 @@ import {
   Router,
 } from '@weave-ts/core';
 import { bindSleeveOverlay } from '@weave-ts/datapath-sleeve';
-import { createBridge, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
+import { createBridge, linkExists, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
 import {
   bindFastdpOverlay,
   FASTDP_DEFAULT_MTU,
@@ -77,7 +77,9 @@ if (useFastdp) {
 // Containers use 1376 with fastdp (upstream's default); sleeve-only bridges run at (nearly) 65535.
 const mtu = optionalNumber('mtu') ?? (useFastdp ? FASTDP_DEFAULT_MTU : 65521);
 
-await createBridge(values.bridge, { mtu });
+// After a crash the bridge (and the containers on it) are still there: reuse it, as weave does.
+if (await linkExists(values.bridge)) await setLinkMtu(values.bridge, mtu);
+else await createBridge(values.bridge, { mtu });
 const localPort = TapLocalPort.open({ name: values.tap, mtu, ...(logger ? { logger } : {}) });
 await setLinkMtu(values.tap, mtu);
 await setLinkMaster(values.tap, values.bridge);
