@@ -117,3 +117,16 @@ export class InvalidInitModeError extends WeaveError {
     super(`invalid IPAM init mode: ${text}`);
   }
 }
+
+/**
+ * `rmpeer` refused: this peer does not see a majority of the ring's owners, so it may be on the minority
+ * side of a partition, where taking the ranges over could hand out addresses twice (upstream PR #3078).
+ */
+export class TakeoverWithoutMajorityError extends WeaveError {
+  override name = 'TakeoverWithoutMajorityError';
+  constructor(peer: string, reachable: number, owners: number) {
+    super(
+      `cannot take over the IP ranges of ${peer}: only ${reachable} of the ${owners} peers owning ranges are reachable, a majority is needed (force it only if the peers not reachable are gone for good)`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import type { PeerName } from '@weave-ts/core';
-import { type Range, rangeContains } from './address.js';
+import { makeRange, type Range, rangeContains } from './address.js';
+import { subtractRanges } from './reclaim.js';
 import { AllocatorNotRunningError } from './allocator-errors.js';
 import { encodeRangeMessage, IpamMessageKind } from './ipam-gossip.js';
 import type {
@@ -90,6 +91,20 @@ export abstract class AllocatorOperations extends AllocatorState {
     });
   }
 
+  /** The lowest free address in `range`, from space held in trust only when nothing else is free. */
+  protected allocateInSpace(range: Range): number | undefined {
+    const held = this.heldRanges();
+    if (held.length > 0) {
+      for (const part of subtractRanges([range], held)) {
+        const addr = this.space.allocate(part);
+        if (addr !== undefined) return addr;
+      }
+    }
+    const addr = this.space.allocate(range);
+    if (addr !== undefined && held.length > 0) this.absorbHeld(makeRange(addr, 1));
+    return addr;
+  }
+
   protected makeContext(): OperationContext {
     return {
       universe: this.universe,
@@ -106,8 +121,11 @@ export abstract class AllocatorOperations extends AllocatorState {
       },
       revive: (ident) => this.dead.delete(ident),
       establishRing: () => this.establishRing(),
-      allocateInSpace: (range) => this.space.allocate(range),
-      claimInSpace: (addr) => this.space.claim(addr),
+      allocateInSpace: (range) => this.allocateInSpace(range),
+      claimInSpace: (addr) => {
+        this.space.claim(addr);
+        this.absorbHeld(makeRange(addr, 1));
+      },
       requestSpace: (range) =>
         this.ring
           .choosePeersToAskForSpace(range.start, range.end, this.random)

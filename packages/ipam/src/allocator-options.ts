@@ -27,6 +27,12 @@ export interface AllocatorOptions {
   readonly isKnownPeer: (name: PeerName) => boolean;
   /** Votes needed to agree on the ring, asked when an election starts; default 1. */
   readonly quorum?: () => number;
+  /**
+   * Automatic reclaim (off by default): a ring owner missing from the topology this long has its
+   * ranges taken over, by the lowest-named reachable owner and only while a majority of the owners is
+   * reachable (see `reclaim.ts`). Stays wire-compatible with stock peers.
+   */
+  readonly reclaimAfterMs?: number;
   /** Persistence; default in memory only. */
   readonly store?: Store;
   readonly clock?: Clock;
@@ -42,6 +48,15 @@ export interface AllocateOptions {
   readonly isContainer?: boolean;
   /** Aborting cancels the request if it is still waiting. */
   readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Allocator.adminTakeoverRanges}. */
+export interface TakeoverOptions {
+  /**
+   * Take over even without a majority of the ring's owners reachable, to this peer (upstream's
+   * behaviour); only safe when every owner not reachable is gone for good.
+   */
+  readonly force?: boolean;
 }
 
 /** Options of {@link Allocator.claim}. */

@@ -1,6 +1,11 @@
 import { type GossipData, type GossipReceiver, type PeerName, UNKNOWN_PEER_NAME } from '@weave-ts/core';
-import { formatRange, type Range, rangeAsCIDRString, rangeContains } from './address.js';
-import { IncompatibleRangesError, SeededByDifferentPeersError } from './allocator-errors.js';
+import { formatRange, type Range, rangeAsCIDRString, rangeContains, rangeSize } from './address.js';
+import {
+  IncompatibleRangesError,
+  SeededByDifferentPeersError,
+  TakeoverWithoutMajorityError,
+} from './allocator-errors.js';
+import { hasOwnerMajority, pickHeir, subtractRanges } from './reclaim.js';
 import { DifferentRangeError, DifferentSeedsError } from './errors.js';
 import { normalizePeerNames } from './init-mode.js';
 import { decodeGossipState, decodeRangeMessage, encodeRangeMessage, IpamMessageKind } from './ipam-gossip.js';
@@ -54,6 +59,8 @@ export abstract class AllocatorRing extends AllocatorOperations {
     const data = decodeGossipState(msg);
     for (const [peer, nickname] of data.nicknames) this.nicknames.set(peer, nickname);
     if (data.ring) {
+      // The peer whose ranges we hold is back: return what we did not use before merging its ring.
+      if (this.held.has(data.ring.peer)) this.giveBack(data.ring.peer);
       let updated: boolean;
       try {
         updated = this.ring.merge(data.ring, (ranges) => this.hasAllocations(ranges));
@@ -69,6 +76,12 @@ export abstract class AllocatorRing extends AllocatorOperations {
       if (updated) {
         this.pruneNicknames();
         this.ringUpdated();
+      }
+      if (this.ring.reasserted) {
+        // Our entry now carries a newer version than anyone has: keep it and tell everyone, or peers
+        // that saw the stale copy keep it until some periodic gossip happens to reach them.
+        this.dirtyRing = true;
+        this.broadcast();
       }
     } else if (!this.ring.isEmpty()) {
       // An elector proposing, or an observer asking: either way, they need our ring.
@@ -87,7 +100,17 @@ export abstract class AllocatorRing extends AllocatorOperations {
   }
 
   protected donateSpace(range: Range, to: PeerName): void {
-    const chunk = this.space.donate(range);
+    // Space held in trust for a vanished peer is given away only when nothing else is free.
+    let chunk: Range | undefined;
+    const held = this.heldRanges();
+    for (const part of held.length > 0 ? subtractRanges([range], held) : []) {
+      chunk = this.space.donate(part);
+      if (chunk) break;
+    }
+    if (!chunk) {
+      chunk = this.space.donate(range);
+      if (chunk && held.length > 0) this.absorbHeld(chunk);
+    }
     if (chunk) {
       this.log(`Giving range ${formatRange(chunk)} to ${to}`);
       this.ring.grantRangeToHost(chunk.start, chunk.end, to);
@@ -99,6 +122,87 @@ export abstract class AllocatorRing extends AllocatorOperations {
     // Always send our ring back: it carries the grant, or shows where else to ask.
     this.sendRingUpdate(to);
     if (chunk) this.broadcast();
+  }
+
+  /**
+   * Takes over `peer`'s ranges for the ring's lowest-named reachable owner (see `reclaim.ts`), provided
+   * a majority of the owners is reachable (unless `force`, which gives them to us as upstream does).
+   * Returns how many addresses changed hands. @throws TakeoverWithoutMajorityError
+   */
+  protected takeOver(peer: PeerName, force: boolean): number {
+    const owners = this.ring.peerNames();
+    if (!owners.has(peer)) return 0;
+    const reachable = [...owners].filter((o) => o !== peer && this.isKnownPeer(o));
+    if (!force && !hasOwnerMajority(owners.size, reachable.length)) {
+      throw new TakeoverWithoutMajorityError(peer, reachable.length, owners.size);
+    }
+    const heir = force ? this.ourName : (pickHeir(reachable) ?? this.ourName);
+    const ranges = this.ring.transfer(peer, heir);
+    if (ranges.length === 0) return 0;
+    this.log(`Ranges of ${peer} (${ranges.map(formatRange).join(', ')}) taken over by ${heir}`);
+    if (heir === this.ourName && !force) this.hold(peer, ranges);
+    this.unreachableSince.delete(peer);
+    this.ringUpdated();
+    this.broadcast();
+    return ranges.reduce((sum, r) => sum + rangeSize(r), 0);
+  }
+
+  /** Automatic reclaim, on every tick: see {@link AllocatorOptions.reclaimAfterMs}. */
+  protected reclaimTick(): void {
+    const after = this.options.reclaimAfterMs;
+    if (after === undefined || this.ring.isEmpty() || this.shuttingDown) return;
+    const now = this.clock.now();
+    const owners = this.ring.peerNames();
+    for (const name of [...this.unreachableSince.keys()])
+      if (!owners.has(name)) this.unreachableSince.delete(name);
+    const reachable: PeerName[] = [];
+    for (const owner of owners) {
+      if (this.isKnownPeer(owner)) {
+        reachable.push(owner);
+        this.unreachableSince.delete(owner);
+      } else if (!this.unreachableSince.has(owner)) {
+        this.unreachableSince.set(owner, now);
+      }
+    }
+    // Only the heir acts, and only with a majority: the other side of a partition never can.
+    if (!hasOwnerMajority(owners.size, reachable.length) || pickHeir(reachable) !== this.ourName) return;
+    for (const [peer, since] of [...this.unreachableSince]) {
+      if (now - since < after) continue;
+      this.log(`Reclaiming the ranges of ${peer}, unreachable for ${Math.round((now - since) / 1000)}s`);
+      this.takeOver(peer, false);
+    }
+  }
+
+  /** Forgets held ranges that are no longer ours (the ring moved on). */
+  protected pruneHeld(): void {
+    if (this.held.size === 0) return;
+    const mine = this.ring.ownedRanges();
+    for (const [peer, ranges] of [...this.held]) {
+      const still = ranges.filter((r) => mine.some((m) => m.start <= r.start && r.end <= m.end));
+      if (still.length === ranges.length) continue;
+      if (still.length > 0) this.held.set(peer, still);
+      else this.held.delete(peer);
+    }
+  }
+
+  protected hold(peer: PeerName, ranges: readonly Range[]): void {
+    this.held.set(
+      peer,
+      [...(this.held.get(peer) ?? []), ...ranges].sort((a, b) => a.start - b.start),
+    );
+  }
+
+  /** Hands the ranges we hold for `peer`, and have not used, back to it. */
+  protected giveBack(peer: PeerName): void {
+    const held = this.held.get(peer) ?? [];
+    this.held.delete(peer);
+    const inside = (span: readonly Range[]) =>
+      span.every((s) => held.some((h) => h.start <= s.start && s.end <= h.end));
+    const ranges = this.ring.transferOwn(peer, inside);
+    if (ranges.length === 0) return;
+    this.log(`${peer} is back: giving its ranges back (${ranges.map(formatRange).join(', ')})`);
+    this.ringUpdated();
+    this.broadcast();
   }
 
   protected establishRing(): void {
@@ -130,6 +234,7 @@ export abstract class AllocatorRing extends AllocatorOperations {
     this.dirtyRing = true;
     this.space.updateRanges(this.ring.ownedRanges());
     this.reconcileSpace();
+    this.pruneHeld();
     this.tryPendingOps();
     this.emit('ringUpdated');
   }

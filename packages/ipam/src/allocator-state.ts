@@ -17,7 +17,13 @@ import { normalizePeerNames, quorumForClusterSize } from './init-mode.js';
 import { encodeGossipState, IpamGossipData, IpamMessageKind, withKind } from './ipam-gossip.js';
 import { OwnedAddresses } from './owned.js';
 import { type PaxosParticipant, PaxosNode, PaxosObserver } from './paxos.js';
-import { loadPersistedState, ownedRecordName, RecordName } from './persistence.js';
+import {
+  heldFromRecord,
+  heldToRecord,
+  loadPersistedState,
+  ownedRecordName,
+  RecordName,
+} from './persistence.js';
 import { Ring } from './ring.js';
 import { Space } from './space.js';
 import { MemoryStore, type Store } from './store.js';
@@ -67,6 +73,10 @@ export abstract class AllocatorState extends EventEmitter<AllocatorEvents> {
   /** Holders whose record must be rewritten. */
   protected readonly dirtyOwned = new Set<string>();
   protected afterPersist: ((persistError?: Error) => void)[] = [];
+  /** Ring owners missing from the topology, and since when (automatic reclaim). */
+  protected readonly unreachableSince = new Map<PeerName, number>();
+  /** Ranges taken over from a peer, held in trust for it until used (see `reclaim.ts`). */
+  protected readonly held = new Map<PeerName, Range[]>();
   protected lastPersistError: PersistenceFailedError | undefined;
 
   /** @throws InvalidCIDRError | SubnetHostBitsError | DefaultSubnetOutOfRangeError for bad ranges */
@@ -129,6 +139,23 @@ export abstract class AllocatorState extends EventEmitter<AllocatorEvents> {
   protected hasAllocations(ranges: readonly Range[]): boolean {
     const ours = this.space.snapshot().ours;
     return ranges.some((r) => ours.some((o) => rangesOverlap(o, r)));
+  }
+
+  /** Every range held in trust, in address order. */
+  protected heldRanges(): Range[] {
+    return [...this.held.values()].flat().sort((a, b) => a.start - b.start);
+  }
+
+  /** `used` was handed out or given away: held ranges it touches can no longer be given back. */
+  protected absorbHeld(used: Range): void {
+    for (const [peer, ranges] of [...this.held]) {
+      const keep = ranges.filter((r) => !rangesOverlap(r, used));
+      if (keep.length === ranges.length) continue;
+      this.log(`Using space taken over from ${peer}: it can no longer be given back`);
+      this.dirtyRing = true;
+      if (keep.length > 0) this.held.set(peer, keep);
+      else this.held.delete(peer);
+    }
   }
 
   protected reportFreeSpace(): void {
@@ -244,6 +271,7 @@ export abstract class AllocatorState extends EventEmitter<AllocatorEvents> {
     if (this.dirtyRing) {
       records[RecordName.PeerName] = this.ourName;
       records[RecordName.Ring] = this.ring.toState();
+      records[RecordName.HeldInTrust] = heldToRecord(this.held);
     }
     for (const ident of this.dirtyOwned) records[ownedRecordName(ident)] = this.owned.recordOf(ident);
     this.store.set(records);
@@ -263,6 +291,12 @@ export abstract class AllocatorState extends EventEmitter<AllocatorEvents> {
     }
     this.ring = found.ring;
     this.owned = found.owned;
+    // Only ranges we still own stay held.
+    const mine = this.ring.ownedRanges();
+    for (const [peer, ranges] of heldFromRecord(this.store.get(RecordName.HeldInTrust))) {
+      const still = ranges.filter((r) => mine.some((m) => m.start <= r.start && r.end <= m.end));
+      if (still.length > 0) this.held.set(peer, still);
+    }
     this.space.updateRanges(this.ring.ownedRanges());
     for (const [, data] of this.owned.entries()) {
       for (const cidr of data.cidrs) {

@@ -17,7 +17,13 @@ import { formatIpamRanges, type IpamReport, ipamStatusLine, ipamStatusSection } 
 import { AllocateOperation, ClaimOperation, PrimeOperation } from './operations.js';
 import type { RingEntry } from './ring-entries.js';
 import { AllocatorRing } from './allocator-ring.js';
-import { type AllocateOptions, type ClaimOptions, TICK_INTERVAL_MS, toSubnet } from './allocator-options.js';
+import {
+  type AllocateOptions,
+  type ClaimOptions,
+  TICK_INTERVAL_MS,
+  type TakeoverOptions,
+  toSubnet,
+} from './allocator-options.js';
 
 // The options and constants live in their own file; they stay importable from here.
 export {
@@ -27,6 +33,7 @@ export {
   CONTAINER_DIED_TIMEOUT_MS,
   type ClaimOptions,
   TICK_INTERVAL_MS,
+  type TakeoverOptions,
 } from './allocator-options.js';
 
 /**
@@ -87,6 +94,8 @@ export class Allocator extends AllocatorRing {
     return this.act(() => {
       this.shuttingDown = true;
       this.cancelAll();
+      // What we hold in trust goes back to its owners, not to our heir.
+      for (const peer of [...this.held.keys()]) this.giveBack(peer);
       const heir = this.pickPeerForTransfer();
       if (heir !== undefined) {
         this.ring.transfer(this.ourName, heir);
@@ -187,9 +196,13 @@ export class Allocator extends AllocatorRing {
 
   /**
    * `weave rmpeer`: takes over every range of a (dead) peer, by name or nickname, and broadcasts.
-   * Returns the reply text `N IPs taken over from X\n`. Run it on one peer only per dead peer.
+   * Returns the reply text `N IPs taken over from X\n`. Unlike upstream it is safe to run on several
+   * peers, even on both sides of a partition: it needs a majority of the ring's owners reachable, and
+   * the ranges go to the lowest-named reachable owner, held in trust until needed (see `reclaim.ts`).
+   * `force` restores upstream's unconditional takeover by this peer.
+   * @throws TakeoverWithoutMajorityError | PersistenceFailedError
    */
-  adminTakeoverRanges(peerNameOrNickname: string): string {
+  adminTakeoverRanges(peerNameOrNickname: string, options: TakeoverOptions = {}): string {
     const count = this.actOrThrow(() => {
       const peer = this.lookupPeerName(peerNameOrNickname);
       if (peer === undefined) {
@@ -202,12 +215,7 @@ export class Allocator extends AllocatorRing {
         this.logger.warn(`[allocator ${this.ourName}] attempt to take over range from ourself`);
         return 0;
       }
-      if (this.ring.transfer(peer, this.ourName).length === 0) return 0;
-      const before = this.space.numFreeAddresses();
-      this.ringUpdated();
-      const taken = this.space.numFreeAddresses() - before;
-      this.broadcast();
-      return taken;
+      return this.takeOver(peer, options.force ?? false);
     });
     return `${count} IPs taken over from ${peerNameOrNickname}\n`;
   }
@@ -296,6 +304,7 @@ export class Allocator extends AllocatorRing {
         if (this.awaitingConsensus) this.propose();
         else this.tryPendingOps();
         this.removeDeadContainers();
+        this.reclaimTick();
       });
       this.scheduleTick();
     }, TICK_INTERVAL_MS);

@@ -9,7 +9,14 @@ export * from './paxos.js';
 export * from './ring-wire.js';
 export * from './allocator-errors.js';
 export { Allocator, TICK_INTERVAL_MS, CONTAINER_DIED_TIMEOUT_MS } from './allocator.js';
-export type { AllocatorOptions, AllocateOptions, ClaimOptions, AllocatorEvents } from './allocator.js';
+export type {
+  AllocatorOptions,
+  AllocateOptions,
+  ClaimOptions,
+  AllocatorEvents,
+  TakeoverOptions,
+} from './allocator.js';
+export { hasOwnerMajority, pickHeir } from './reclaim.js';
 export { createRouterAllocator, type RouterAllocatorOptions } from './router-allocator.js';
 export type { InitMode } from './init-mode.js';
 export { parseInitMode, quorumForClusterSize, quorumFromTargets, normalizePeerNames } from './init-mode.js';

@@ -16,7 +16,41 @@ export const RecordName = {
   PeerName: 'peername',
   Ring: 'ring',
   OwnedAddresses: 'ownedAddresses',
+  /** Ranges taken over from other peers and held in trust for them (ours; upstream has no such record). */
+  HeldInTrust: 'heldInTrust',
 } as const;
+
+/** The `heldInTrust` record: previous owner -> `[start, end)` pairs. */
+export function heldToRecord(
+  held: ReadonlyMap<PeerName, readonly Range[]>,
+): Record<string, [number, number][]> {
+  const record: Record<string, [number, number][]> = {};
+  for (const [peer, ranges] of held) record[peer] = ranges.map((r) => [r.start, r.end]);
+  return record;
+}
+
+/** Reads a `heldInTrust` record; anything malformed is dropped (the space then counts as ours). */
+export function heldFromRecord(record: unknown): Map<PeerName, Range[]> {
+  const held = new Map<PeerName, Range[]>();
+  if (typeof record !== 'object' || record === null) return held;
+  for (const [peer, pairs] of Object.entries(record)) {
+    let name: PeerName;
+    try {
+      name = parsePeerName(peer);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(pairs)) continue;
+    const ranges = pairs
+      .filter(
+        (p): p is [number, number] =>
+          Array.isArray(p) && isUint32(p[0]) && isUint32Or2p32(p[1]) && (p[0] as number) < (p[1] as number),
+      )
+      .map(([start, end]) => ({ start, end }));
+    if (ranges.length > 0) held.set(name, ranges);
+  }
+  return held;
+}
 
 const OWNED_PREFIX = `${RecordName.OwnedAddresses}/`;
 

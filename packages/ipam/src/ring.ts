@@ -46,6 +46,7 @@ export class Ring {
   readonly peer: PeerName;
   #entries: RingEntry[] = [];
   #seeds: PeerName[] = [];
+  #reasserted = false;
 
   /** An empty ring over `[start, end)` held by `peer`. @throws RingPreconditionError unless start < end */
   constructor(start: Address, end: Address, peer: PeerName) {
@@ -201,6 +202,7 @@ export class Ring {
       throw new DifferentRangeError({ start: incoming.start, end: incoming.end }, this.range);
     }
 
+    this.#reasserted = false;
     const { result, updated } = this.#mergeEntries(incoming.entries, hasAllocations);
 
     // Accepting a repair can leave one of our entries claiming more than its (now shorter) span.
@@ -215,6 +217,14 @@ export class Ring {
     if (this.#seeds.length === 0) this.#seeds = [...incoming.seeds];
     this.#entries = result;
     return updated;
+  }
+
+  /**
+   * Whether the last {@link Ring.merge} re-asserted one of our entries above a stale copy (an edit that
+   * does not count as an update, but must be persisted and spread).
+   */
+  get reasserted(): boolean {
+    return this.#reasserted;
   }
 
   #mergeEntries(
@@ -275,6 +285,7 @@ export class Ring {
             // Like upstream this edits our entry in place and does not count as an update.
             m.version = t.version + 1;
             result.push({ ...m });
+            this.#reasserted = true;
           } else {
             throw new NewerVersionError(m.token, m.version, t.peer, t.version);
           }
@@ -324,6 +335,13 @@ export class Ring {
       if (e.peer === peer) ranges.push({ start: e.token, end: entryAt(this.#entries, i + 1).token });
     });
     return this.#splitRangesOverZero(ranges);
+  }
+
+  /** The addresses the entry at `token` spans (two ranges if it wraps past the end), or none. */
+  spanOf(token: Address): Range[] {
+    const i = indexOfToken(this.#entries, token);
+    if (i < 0) return [];
+    return this.#makeRanges(token, entryAt(this.#entries, i + 1).token);
   }
 
   /** Every span with its owner and version, for status and report. */
@@ -402,7 +420,7 @@ export class Ring {
 
   /**
    * Re-assigns every entry of `from` to `to` (`rmpeer`), adding {@link TRANSFER_VERSION_BUMP} to each
-   * version. Returns the ranges that changed hands, in address order.
+   * version and zeroing its free count (advisory; the new owner reports its own). Returns the ranges that changed hands, in address order.
    */
   transfer(from: PeerName, to: PeerName): Range[] {
     const ranges: Range[] = [];
@@ -410,9 +428,30 @@ export class Ring {
       if (e.peer !== from) return;
       e.peer = to;
       e.version += TRANSFER_VERSION_BUMP;
+      // The new owner reports the real count. Keeping the old one could make another peer's merge
+      // invalid, should the old owner have split the span meanwhile (its free count then exceeds it).
+      e.free = 0;
       ranges.push({ start: e.token, end: entryAt(this.#entries, i + 1).token });
     });
     return this.#splitRangesOverZero(ranges);
+  }
+
+  /**
+   * Hands our entries whose span `choose` accepts to `to`, adding {@link TRANSFER_VERSION_BUMP} to each
+   * version (giving reclaimed ranges back). Returns the ranges that changed hands, in address order.
+   */
+  transferOwn(to: PeerName, choose: (span: readonly Range[]) => boolean): Range[] {
+    const ranges: Range[] = [];
+    this.#entries.forEach((e, i) => {
+      if (e.peer !== this.peer) return;
+      const span = this.#makeRanges(e.token, entryAt(this.#entries, i + 1).token);
+      if (!choose(span)) return;
+      e.peer = to;
+      e.version += TRANSFER_VERSION_BUMP;
+      e.free = 0;
+      ranges.push(...span);
+    });
+    return ranges.sort((a, b) => a.start - b.start);
   }
 
   /** `Ring [start, end)` then one `token -> peer (nick) (vN)` line per entry. */

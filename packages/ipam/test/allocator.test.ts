@@ -191,9 +191,16 @@ describe('Allocator (upstream allocator_test.go behaviours)', () => {
     net.removePeer(testName(2));
     alloc1.stop();
     alloc2.stop();
-    expect(alloc0.adminTakeoverRanges(testName(1))).toBe(`${free1 + 1} IPs taken over from ${testName(1)}\n`);
-    expect(alloc0.adminTakeoverRanges('nick-03')).toBe(`${free2 + 1} IPs taken over from nick-03\n`);
-    expect(alloc0.adminTakeoverRanges('nick-03')).toBe('0 IPs taken over from nick-03\n');
+    // One of three owners left: without `force` that could be the minority side of a partition.
+    expect(() => alloc0.adminTakeoverRanges(testName(1))).toThrow(
+      `cannot take over the IP ranges of ${testName(1)}: only 1 of the 3 peers owning ranges are reachable, a majority is needed`,
+    );
+    const force = { force: true };
+    expect(alloc0.adminTakeoverRanges(testName(1), force)).toBe(
+      `${free1 + 1} IPs taken over from ${testName(1)}\n`,
+    );
+    expect(alloc0.adminTakeoverRanges('nick-03', force)).toBe(`${free2 + 1} IPs taken over from nick-03\n`);
+    expect(alloc0.adminTakeoverRanges('nick-03', force)).toBe('0 IPs taken over from nick-03\n');
     expect(alloc0.adminTakeoverRanges(testName(0))).toBe(`0 IPs taken over from ${testName(0)}\n`);
     await net.flush();
     expect(alloc0.numFreeAddresses()).toBe(1024);

@@ -104,7 +104,7 @@ async function runSchedule(seed: number, steps: number): Promise<void> {
       sim.heal();
       await sim.runUntilQuiet({ horizonMs: 120_000 });
       const heir = peers.get(pick(alive()))!;
-      heir.allocator.adminTakeoverRanges(nameOf(n));
+      heir.allocator.adminTakeoverRanges(nameOf(n), { force: true });
     }
     await sim.runUntilQuiet({ horizonMs: 500 + random.int(10_000) });
   }

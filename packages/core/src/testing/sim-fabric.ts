@@ -68,6 +68,8 @@ export class Fabric {
   readonly #random: Random;
   readonly hosts = new Map<string, Host>();
   readonly partitions: { a: ReadonlySet<string>; b: ReadonlySet<string> }[] = [];
+  /** One-way cuts, as `from>to`: packets from `from` to `to` are lost (the other way they flow). */
+  readonly blocked = new Set<string>();
   readonly links = new Set<Link>();
   pending = 0;
   readonly stats: SimNetworkStats = { chunks: 0, datagrams: 0, droppedDatagrams: 0, steps: 0 };
@@ -103,16 +105,34 @@ export class Fabric {
     return host;
   }
 
+  /** Whether packets flow both ways (what a stream or a dial needs). */
   reachable(a: string, b: string): boolean {
-    if (a === b) return true;
+    return this.canSend(a, b) && this.canSend(b, a);
+  }
+
+  /** Whether packets from `from` reach `to` (what a datagram needs). */
+  canSend(from: string, to: string): boolean {
+    if (from === to) return true;
+    if (this.blocked.has(`${from}>${to}`)) return false;
     for (const { a: ga, b: gb } of this.partitions) {
-      if ((ga.has(a) && gb.has(b)) || (ga.has(b) && gb.has(a))) return false;
+      if ((ga.has(from) && gb.has(to)) || (ga.has(to) && gb.has(from))) return false;
     }
     return true;
   }
 
   partition(a: readonly string[], b: readonly string[]): void {
     this.partitions.push({ a: new Set(a), b: new Set(b) });
+    this.breakLinks();
+  }
+
+  /** Loses every packet from a host in `from` to a host in `to`; streams between them break. */
+  block(from: readonly string[], to: readonly string[]): void {
+    for (const f of from) for (const t of to) if (f !== t) this.blocked.add(`${f}>${t}`);
+    this.breakLinks();
+  }
+
+  /** Breaks every stream whose ends can no longer exchange packets both ways. */
+  breakLinks(): void {
     for (const link of this.links) {
       if (!link.broken && !this.reachable(link.ends[0].hostIp, link.ends[1].hostIp)) {
         link.broken = true;
@@ -217,7 +237,7 @@ export class Fabric {
     if (items.length === 0) return;
     this.schedule(this.latency, () => {
       const socket = this.hosts.get(dstIp)?.sockets.get(to.port);
-      const ok = socket !== undefined && this.reachable(srcIp, dstIp) && socket.accepts(to.host);
+      const ok = socket !== undefined && this.canSend(srcIp, dstIp) && socket.accepts(to.host);
       if (ok && socket.deliver(items)) this.stats.datagrams += items.length;
       else this.stats.droppedDatagrams += items.length;
     });

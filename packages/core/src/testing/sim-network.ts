@@ -145,9 +145,19 @@ export class SimNetwork {
     this.#fabric.partition(a, b);
   }
 
-  /** Removes every partition. Streams already broken stay closed. */
+  /**
+   * Cuts one direction only: packets from a host in `from` to a host in `to` are lost, the other way
+   * they flow. Datagrams obey the direction; a stream needs both directions, so streams between them
+   * break and dials fail (as TCP does when its SYN or SYN-ACK is lost).
+   */
+  block(from: readonly string[], to: readonly string[]): void {
+    this.#fabric.block(from, to);
+  }
+
+  /** Removes every partition and one-way cut. Streams already broken stay closed. */
   heal(): void {
     this.#fabric.partitions.length = 0;
+    this.#fabric.blocked.clear();
   }
 
   /** Whether packets currently flow between the two hosts. */
