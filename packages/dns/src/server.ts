@@ -5,14 +5,27 @@ import { type Clock, type Random, systemClock, systemRandom, WeaveError } from '
 import { Forwarder } from './forwarder.js';
 import type { Nameserver } from './nameserver.js';
 import { type HandlerResult, QueryHandler } from './query-handler.js';
+import { TcpMessageReader } from './tcp-message-reader.js';
 import { ResolvConfUpstream, type UpstreamSource } from './upstream.js';
 
 /** The default answer TTL in seconds (`--dns-ttl`). */
 export const DEFAULT_TTL = 1;
 /** The default upstream timeout (`--dns-fallback-timeout`). */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5000;
-/** A TCP client silent this long is disconnected. */
+/** A TCP client silent this long is disconnected (also one that stopped reading: the server then stops too). */
 const TCP_IDLE_MS = 10_000;
+/**
+ * Reply bytes queued for one TCP client above which the server stops reading its queries until the
+ * client reads (the socket drains). Pipelining clients that read are never slowed below this window.
+ */
+export const DNS_TCP_PAUSE_BYTES = 64 * 1024;
+/**
+ * Most reply bytes queued for one TCP client: a connection that would exceed it is closed. With
+ * reading paused at {@link DNS_TCP_PAUSE_BYTES} this is reached only if one batch of replies is huge.
+ */
+export const DNS_TCP_MAX_BUFFERED_BYTES = 256 * 1024;
+/** Forwarded (upstream) queries of one TCP client in flight at once; reading pauses at this many. */
+export const DNS_TCP_MAX_IN_FLIGHT = 32;
 /** TCP clients served at once. */
 const MAX_TCP_CONNECTIONS = 256;
 /** Attempts at binding UDP and TCP to one ephemeral port. */
@@ -34,6 +47,7 @@ function literalLookup(
 
 /** The server is already running, or was asked to start twice. */
 export class DnsServerStateError extends WeaveError {
+  /** The error's stable name: `'DnsServerStateError'`. */
   override name = 'DnsServerStateError';
 }
 
@@ -73,8 +87,9 @@ export interface DnsServerAddress {
 /**
  * weaveDNS's server: UDP and TCP on the same address. UDP replies are limited to 512 bytes or the
  * client's EDNS0 size (see {@link QueryHandler}); TCP carries any number of length-prefixed queries
- * per connection, unlimited in size. Malformed input is answered with FORMERR or dropped; it never
- * stops the server.
+ * per connection, unlimited in size, answered while the client reads its replies: the server stops
+ * reading a client whose replies back up past {@link DNS_TCP_PAUSE_BYTES} and closes it when idle.
+ * Malformed input is answered with FORMERR or dropped; it never stops the server.
  */
 export class DnsServer {
   /** The upstream servers in use (for status). */
@@ -154,6 +169,13 @@ export class DnsServer {
     return this.#address;
   }
 
+  /** Reply bytes queued for TCP clients, over all connections (bounded per connection; see {@link DNS_TCP_PAUSE_BYTES}). */
+  tcpBufferedBytes(): number {
+    let n = 0;
+    for (const conn of this.#conns) n += conn.writableLength;
+    return n;
+  }
+
   /** Closes both sockets and every TCP connection, and cancels forwarded queries. */
   async stop(): Promise<void> {
     const udp = this.#udp;
@@ -208,21 +230,53 @@ export class DnsServer {
     conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
     conn.on('error', () => {});
     conn.on('close', () => this.#conns.delete(conn));
-    let pending: Buffer = Buffer.alloc(0);
-    conn.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const n = pending.readUInt16BE(0);
-        if (pending.length < n + 2) break;
-        const req = Buffer.from(pending.subarray(2, n + 2));
-        pending = pending.subarray(n + 2);
-        this.#reply(this.#handler.handle(req, true), (out) => {
-          if (conn.destroyed || !conn.writable) return;
-          const len = Buffer.allocUnsafe(2);
-          len.writeUInt16BE(out.length, 0);
-          conn.write(Buffer.concat([len, out]));
-        });
+    const reader = new TcpMessageReader();
+    let inFlight = 0;
+    const send = (out: Buffer): void => {
+      if (conn.destroyed || !conn.writable) return;
+      if (conn.writableLength + out.length + 2 > DNS_TCP_MAX_BUFFERED_BYTES) {
+        conn.destroy();
+        return;
       }
+      const framed = Buffer.allocUnsafe(out.length + 2);
+      framed.writeUInt16BE(out.length, 0);
+      out.copy(framed, 2);
+      conn.write(framed);
+    };
+    // Answers what has arrived while the client keeps up; otherwise stops reading until it does.
+    const pump = (): void => {
+      if (conn.destroyed) return;
+      while (conn.writableLength < DNS_TCP_PAUSE_BYTES && inFlight < DNS_TCP_MAX_IN_FLIGHT) {
+        const req = reader.next();
+        if (req === undefined) break;
+        const result = this.#handler.handle(req, true);
+        if (result === undefined) continue;
+        if (Buffer.isBuffer(result)) {
+          send(result);
+          continue;
+        }
+        inFlight++;
+        result
+          .then((out) => out && send(out))
+          .catch(() => {})
+          .finally(() => {
+            inFlight--;
+            pump();
+          });
+      }
+      const blocked = conn.writableLength >= DNS_TCP_PAUSE_BYTES || inFlight >= DNS_TCP_MAX_IN_FLIGHT;
+      if (blocked) conn.pause();
+      else if (conn.isPaused()) conn.resume();
+    };
+    conn.on('drain', pump);
+    conn.on('data', (chunk: Buffer) => {
+      reader.push(chunk);
+      // At most one message (≤ 64 KiB + 2) waits for its bytes, plus what arrived while pausing.
+      if (reader.buffered > DNS_TCP_MAX_BUFFERED_BYTES) {
+        conn.destroy();
+        return;
+      }
+      pump();
     });
   }
 
