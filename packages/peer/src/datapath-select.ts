@@ -1,5 +1,5 @@
 import { NullOverlay } from '@weave-ts/core';
-import { DatapathUnavailableError } from './peer-errors.js';
+import { fastdpUnavailableReason, kernelUnavailableReason, openKernelDatapath } from './kernel-datapath.js';
 import type { DatapathBackend, DatapathContext, DatapathKind, OpenDatapath } from './peer-options.js';
 
 /** A datapath opened for one run, with the kind that was picked (for `'auto'`, the one that worked). */
@@ -33,23 +33,49 @@ export const memoryDatapath: DatapathBackend = {
   },
 };
 
+/** Sleeve (UDP encapsulation) with a TAP on the bridge: needs root and `/dev/net/tun`. */
+export const sleeveDatapath: DatapathBackend = {
+  kind: 'sleeve',
+  open: (context) => openKernelDatapath(context, false),
+};
+
+/** Fastdp (kernel VXLAN + BPF), with sleeve as the per-connection fallback: needs root and BPF support. */
+export const fastdpDatapath: DatapathBackend = {
+  kind: 'fastdp',
+  open: (context) => openKernelDatapath(context, true),
+};
+
 /**
- * Opens the datapath `choice` names. `'auto'` tries fastdp, then sleeve, then none, taking the first
- * whose probe says the host supports it.
+ * What `'auto'` picks here: fastdp when the probe says the host supports it (and no password is set),
+ * else sleeve when root and `/dev/net/tun` are there, else none. This is the one place the choice is made.
  */
+export async function chooseAutoDatapath(context: DatapathContext): Promise<DatapathBackend> {
+  if ((await kernelUnavailableReason()) !== undefined) return noneDatapath;
+  if ((await fastdpUnavailableReason(context)) === undefined) return fastdpDatapath;
+  return sleeveDatapath;
+}
+
+const BY_KIND: Readonly<Record<Exclude<DatapathKind, 'auto'>, DatapathBackend>> = {
+  none: noneDatapath,
+  memory: memoryDatapath,
+  sleeve: sleeveDatapath,
+  fastdp: fastdpDatapath,
+};
+
+/** Opens the datapath `choice` names (see {@link chooseAutoDatapath} for `'auto'`). */
 export async function openDatapath(
   choice: DatapathKind | DatapathBackend,
   context: DatapathContext,
 ): Promise<SelectedDatapath> {
-  if (typeof choice !== 'string') return { kind: choice.kind, ...(await choice.open(context)) };
-  switch (choice) {
-    case 'none':
-      return { kind: 'none', ...(await noneDatapath.open(context)) };
-    case 'memory':
-      return { kind: 'memory', ...(await memoryDatapath.open(context)) };
-    case 'sleeve':
-    case 'fastdp':
-    case 'auto':
-      throw new DatapathUnavailableError(choice, 'not implemented yet');
+  const backend =
+    typeof choice !== 'string'
+      ? choice
+      : choice === 'auto'
+        ? await chooseAutoDatapath(context)
+        : BY_KIND[choice];
+  if (backend.kind === 'fastdp' && context.encrypted) {
+    // Fastdp cannot encrypt: connections fall back to sleeve per connection, as upstream does.
+    context.logger.warn('fastdp: a password is set; encrypted connections use sleeve');
   }
+  return { kind: backend.kind, ...(await backend.open(context)) };
 }

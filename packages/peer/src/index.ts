@@ -27,7 +27,13 @@ export {
   type PeerDns,
   type PeerDnsEntry,
 } from './weave-peer.js';
-export { noneDatapath, memoryDatapath } from './datapath-select.js';
+export {
+  noneDatapath,
+  memoryDatapath,
+  sleeveDatapath,
+  fastdpDatapath,
+  chooseAutoDatapath,
+} from './datapath-select.js';
 export {
   DEFAULT_IPAM_RANGE,
   DEFAULT_DNS_DOMAIN,

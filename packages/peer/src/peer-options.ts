@@ -1,4 +1,13 @@
-import type { Clock, LocalPort, Logger, Overlay, PeerName, Random, StreamTransport } from '@weave-ts/core';
+import type {
+  Clock,
+  LocalPort,
+  Logger,
+  Overlay,
+  PeerName,
+  Random,
+  Router,
+  StreamTransport,
+} from '@weave-ts/core';
 
 /** IPAM options (`--ipalloc-range`, `--ipalloc-default-subnet`, `--ipalloc-init`). */
 export interface PeerIpamOptions {
@@ -29,8 +38,21 @@ export interface PeerDnsOptions {
 export interface PeerBridgeOptions {
   /** Bridge name, default `weave`. */
   readonly name?: string;
-  /** MTU of the bridge and its ports, default 65521 for sleeve (fastdp picks its own). */
+  /** MTU of the bridge and its ports, default 65521 for sleeve only, 1376 with fastdp. */
   readonly mtu?: number;
+  /** The TAP between the bridge and the router, default `vethwe-tap`. */
+  readonly tap?: string;
+  /** Keep a bridge this peer created when it stops (default false: `stop()` removes it). */
+  readonly keep?: boolean;
+}
+
+/** Bridge options after defaults. */
+export interface ResolvedBridgeOptions {
+  readonly name: string;
+  /** Undefined: the datapath's default. */
+  readonly mtu: number | undefined;
+  readonly tap: string;
+  readonly keep: boolean;
 }
 
 /** What a {@link DatapathBackend} gets when the peer opens it (on every `start()`). */
@@ -41,8 +63,12 @@ export interface DatapathContext {
   readonly host: string;
   /** The control port (after binding, when it was 0). */
   readonly port: number;
-  /** The bridge options given to `createPeer`. */
-  readonly bridge: Required<PeerBridgeOptions>;
+  /** The bridge options given to `createPeer`, with defaults. */
+  readonly bridge: ResolvedBridgeOptions;
+  /** Whether a password is set (fastdp cannot encrypt). */
+  readonly encrypted: boolean;
+  /** The peer's router; built after the datapath, so only call it once connections arrive. */
+  readonly router: () => Router;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;

@@ -33,7 +33,7 @@ import {
   InvalidUpstreamError,
   UnknownPeerOptionError,
 } from './peer-errors.js';
-import type { DatapathBackend, DatapathKind, PeerOptions } from './peer-options.js';
+import type { DatapathBackend, DatapathKind, PeerOptions, ResolvedBridgeOptions } from './peer-options.js';
 
 /** Upstream's default allocation range. */
 export const DEFAULT_IPAM_RANGE = '10.32.0.0/12';
@@ -77,7 +77,7 @@ export interface ResolvedOptions {
   readonly ipam: ResolvedIpam | false;
   readonly dns: ResolvedDns | false;
   readonly datapath: DatapathKind | DatapathBackend;
-  readonly bridge: { readonly name: string; readonly mtu: number | undefined };
+  readonly bridge: ResolvedBridgeOptions;
   readonly dataDir?: string;
   readonly gossipIntervalMs?: number;
 }
@@ -105,7 +105,7 @@ const KNOWN_OPTIONS = new Set([
 ]);
 const KNOWN_IPAM = new Set(['range', 'defaultSubnet', 'init']);
 const KNOWN_DNS = new Set(['domain', 'listen', 'upstream', 'ttl']);
-const KNOWN_BRIDGE = new Set(['name', 'mtu']);
+const KNOWN_BRIDGE = new Set(['name', 'mtu', 'tap', 'keep']);
 const DATAPATH_KINDS: readonly string[] = ['auto', 'fastdp', 'sleeve', 'memory', 'none'];
 
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
@@ -397,6 +397,16 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (mtu !== undefined && (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 576 || mtu > 65535)) {
     throw new InvalidBridgeOptionError('bridge.mtu', mtu, `${describe(mtu)} is not an MTU (576..65535)`);
   }
+  const tap = bridgeIn.tap ?? 'vethwe-tap';
+  if (typeof tap !== 'string' || !IFNAME.test(tap) || tap === bridgeName) {
+    throw new InvalidBridgeOptionError(
+      'bridge.tap',
+      tap,
+      `${describe(tap)} is not an interface name (1-15 characters, not the bridge's)`,
+    );
+  }
+  const keep = bridgeIn.keep ?? false;
+  if (typeof keep !== 'boolean') throw new InvalidBridgeOptionError('bridge.keep', keep, 'must be a boolean');
   if (
     o.dataDir !== undefined &&
     (typeof o.dataDir !== 'string' || o.dataDir.length === 0 || o.dataDir.includes('\0'))
@@ -420,7 +430,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ipam,
     dns,
     datapath,
-    bridge: { name: bridgeName, mtu: mtu as number | undefined },
+    bridge: { name: bridgeName, mtu: mtu as number | undefined, tap, keep },
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
     ...(gossip !== undefined ? { gossipIntervalMs: gossip } : {}),
   };

@@ -380,11 +380,17 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
 
   async #startRun(cleanup: (() => Promise<void> | void)[]): Promise<void> {
     const o = this.#o;
+    let router: Router | undefined;
     const datapath = await openDatapath(o.datapath, {
       peerName: this.#name,
       host: o.host,
       port: this.#boundPort,
-      bridge: { name: o.bridge.name, mtu: o.bridge.mtu ?? 0 },
+      bridge: o.bridge,
+      encrypted: o.password !== undefined,
+      router: () => {
+        if (!router) throw new PeerNotStartedError('use the router before it exists');
+        return router;
+      },
       clock: this.#clock,
       random: this.#random,
       logger: this.#logger,
@@ -394,7 +400,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
       await datapath.localPort?.close();
       await datapath.close?.();
     });
-    const router = new Router({
+    router = new Router({
       name: this.#name,
       nickname: this.#nickname,
       host: o.host,
