@@ -29,6 +29,8 @@ export const RCODE_FORMERR = 1;
 export const RCODE_SERVFAIL = 2;
 export const RCODE_NXDOMAIN = 3;
 export const RCODE_NOTIMP = 4;
+/** The server will not answer this client (recursion for clients outside the networks it serves). */
+export const RCODE_REFUSED = 5;
 
 /** Type numbers used here. */
 export const TYPE_A = 1;

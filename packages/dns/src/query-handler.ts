@@ -14,6 +14,7 @@ import {
   RCODE_FORMERR,
   RCODE_NOTIMP,
   RCODE_NXDOMAIN,
+  RCODE_REFUSED,
   RCODE_SERVFAIL,
   rawFlags,
   replyFlags,
@@ -77,8 +78,11 @@ export class QueryHandler {
     };
   }
 
-  /** Handles one request that arrived over UDP (`tcp` false) or TCP. */
-  handle(req: Buffer, tcp: boolean): HandlerResult {
+  /**
+   * Handles one request that arrived over UDP (`tcp` false) or TCP. With `recursion` false, a query
+   * that would be forwarded upstream is answered REFUSED (names in the domain are still answered).
+   */
+  handle(req: Buffer, tcp: boolean, recursion = true): HandlerResult {
     if (req.length < HEADER_SIZE || (rawFlags(req) & FLAG_QR) !== 0) return undefined;
     try {
       if (this.#o.fastPath) {
@@ -97,8 +101,8 @@ export class QueryHandler {
       const name = fqdn(q.name).toLowerCase();
       const domain = this.#o.names.domain;
       if (inDomain(name, domain)) return this.#local(req, msg, q, name, tcp);
-      if (inDomain(name, REVERSE_ZONE)) return this.#reverse(req, msg, q, tcp);
-      return this.#recursive(req, msg, q, name, tcp);
+      if (inDomain(name, REVERSE_ZONE)) return this.#reverse(req, msg, q, tcp, recursion);
+      return this.#recursive(req, msg, q, name, tcp, recursion);
     } catch {
       // Something we could not encode (e.g. a name dns-packet cannot re-encode): fail, never crash.
       return headerOnlyReply(req, RCODE_SERVFAIL);
@@ -131,23 +135,31 @@ export class QueryHandler {
     return encodeFitted(reply, answers, replyLimit(msg, tcp));
   }
 
-  #reverse(req: Buffer, msg: DecodedPacket, q: Question, tcp: boolean): HandlerResult {
+  #reverse(req: Buffer, msg: DecodedPacket, q: Question, tcp: boolean, recursion: boolean): HandlerResult {
     if (msg.questions?.length !== 1 || q.type !== 'PTR') return this.#error(req, msg, q, RCODE_NXDOMAIN);
     const addr = parseReverseName(q.name);
     if (addr === undefined) return this.#error(req, msg, q, RCODE_NXDOMAIN);
     const hostname = this.#o.names.reverseAddr(addr);
-    if (hostname === undefined) return this.#forward(req, msg, q, tcp);
+    if (hostname === undefined) return this.#forward(req, msg, q, tcp, recursion);
     const answer: Answer = { type: 'PTR', name: q.name, class: 'IN', ttl: this.#o.ttl, data: hostname };
     return encodeFitted(this.#reply(req, msg, q, FLAG_AA, 0), [answer], replyLimit(msg, tcp));
   }
 
-  #recursive(req: Buffer, msg: DecodedPacket, q: Question, name: string, tcp: boolean): HandlerResult {
+  #recursive(
+    req: Buffer,
+    msg: DecodedPacket,
+    q: Question,
+    name: string,
+    tcp: boolean,
+    recursion: boolean,
+  ): HandlerResult {
     if (msg.questions?.length === 1 && isSingleLabel(name)) return this.#local(req, msg, q, name, tcp);
-    return this.#forward(req, msg, q, tcp);
+    return this.#forward(req, msg, q, tcp, recursion);
   }
 
-  #forward(req: Buffer, msg: DecodedPacket, q: Question, tcp: boolean): HandlerResult {
+  #forward(req: Buffer, msg: DecodedPacket, q: Question, tcp: boolean, recursion: boolean): HandlerResult {
     const o = this.#o;
+    if (!recursion) return this.#error(req, msg, q, RCODE_REFUSED);
     if (o.forwarder.inflight >= o.maxForwards) return this.#error(req, msg, q, RCODE_SERVFAIL);
     const servers = o.upstream.servers();
     return (async () => {

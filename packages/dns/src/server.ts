@@ -1,6 +1,7 @@
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { type Clock, type Random, systemClock, systemRandom, WeaveError } from '@weave-ts/core';
 import { Forwarder } from './forwarder.js';
 import type { Nameserver } from './nameserver.js';
@@ -55,7 +56,10 @@ export class DnsServerStateError extends WeaveError {
 export interface DnsServerOptions {
   /** The records to answer from; its domain is the server's domain. */
   nameserver: Nameserver;
-  /** Listen address; default `0.0.0.0`. */
+  /**
+   * Listen address; default `127.0.0.1` (an embedder's private resolver). Weave listens on the
+   * weave bridge or docker bridge address and passes it here; `0.0.0.0` listens everywhere.
+   */
   host?: string;
   /** Listen port for both UDP and TCP; default 53. 0 picks one free port for both. */
   port?: number;
@@ -73,6 +77,15 @@ export interface DnsServerOptions {
   maxForwards?: number;
   /** Whether to answer single-question A lookups without dns-packet; default true. */
   fastPath?: boolean;
+  /**
+   * CIDRs (IPv4 or IPv6) of the clients whose queries outside the domain are forwarded upstream;
+   * others get REFUSED for those (names in the domain are answered for everyone). Default: loopback
+   * plus the subnet of the interface holding the listen address (every local subnet when listening on
+   * a wildcard address), see {@link defaultRecursionNetworks}. `['0.0.0.0/0', '::/0']` allows anyone.
+   */
+  recursionFrom?: readonly string[];
+  /** The host's interfaces, for the default {@link recursionFrom}; default `os.networkInterfaces`. */
+  networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
   clock?: Clock;
   random?: Random;
 }
@@ -82,6 +95,47 @@ export interface DnsServerAddress {
   host: string;
   udpPort: number;
   tcpPort: number;
+}
+
+/** Loopback networks, always allowed recursion by default. */
+const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'];
+
+/** `addr/prefix` → [address, prefix, family]; @throws TypeError when it is not a CIDR. */
+function parseCidr(cidr: string): [string, number, 'ipv4' | 'ipv6'] {
+  const slash = cidr.lastIndexOf('/');
+  const addr = slash < 0 ? cidr : cidr.slice(0, slash);
+  const family = net.isIP(addr);
+  const max = family === 4 ? 32 : 128;
+  const prefix = slash < 0 ? max : Number(cidr.slice(slash + 1));
+  if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max || cidr.slice(slash + 1) === '')
+    throw new TypeError(`invalid CIDR for recursionFrom: ${cidr}`);
+  return [addr, prefix, family === 4 ? 'ipv4' : 'ipv6'];
+}
+
+/**
+ * The networks a server listening on `host` forwards queries for by default: loopback, plus the
+ * subnet (CIDR) of each interface address equal to `host`, or of every interface when `host` is a
+ * wildcard (`0.0.0.0`, `::`).
+ */
+export function defaultRecursionNetworks(
+  host: string,
+  interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>,
+): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const out = new Set(LOOPBACK_NETWORKS);
+  for (const addrs of Object.values(interfaces)) {
+    for (const a of addrs ?? []) {
+      if (a.cidr !== null && (wildcard || a.address === host)) out.add(a.cidr);
+    }
+  }
+  return [...out];
+}
+
+/** A client address as the networks are matched: IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as IPv4. */
+function clientAddress(address: string): [string, 'ipv4' | 'ipv6'] {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return [mapped[1]!, 'ipv4'];
+  return [address, net.isIPv6(address) ? 'ipv6' : 'ipv4'];
 }
 
 /**
@@ -101,6 +155,7 @@ export class DnsServer {
   readonly #handler: QueryHandler;
   readonly #forwarder: Forwarder;
   readonly #nameserver: Nameserver;
+  readonly #recursion = new net.BlockList();
   #udp: dgram.Socket | undefined;
   #tcp: net.Server | undefined;
   readonly #conns = new Set<net.Socket>();
@@ -109,7 +164,11 @@ export class DnsServer {
   constructor(options: DnsServerOptions) {
     const clock = options.clock ?? systemClock;
     this.#nameserver = options.nameserver;
-    this.#host = options.host ?? '0.0.0.0';
+    this.#host = options.host ?? '127.0.0.1';
+    const networks =
+      options.recursionFrom ??
+      defaultRecursionNetworks(this.#host, (options.networkInterfaces ?? os.networkInterfaces)());
+    for (const cidr of networks) this.#recursion.addSubnet(...parseCidr(cidr));
     this.#port = options.port ?? 53;
     this.ttl = options.ttl ?? DEFAULT_TTL;
     const upstreamPort = options.upstreamPort ?? 53;
@@ -130,6 +189,12 @@ export class DnsServer {
       fastPath: options.fastPath ?? true,
       maxForwards: options.maxForwards ?? 1024,
     });
+  }
+
+  /** Whether queries from `address` may be forwarded upstream (see {@link DnsServerOptions.recursionFrom}). */
+  recursionAllowed(address: string): boolean {
+    const [addr, family] = clientAddress(address);
+    return net.isIP(addr) !== 0 && this.#recursion.check(addr, family);
   }
 
   /** The domain served. */
@@ -203,7 +268,7 @@ export class DnsServer {
         sock.off('error', reject);
         sock.on('error', () => {}); // per-packet send errors (e.g. ICMP) must not stop the server
         sock.on('message', (msg, rinfo) => {
-          this.#reply(this.#handler.handle(msg, false), (out) => {
+          this.#reply(this.#handler.handle(msg, false, this.recursionAllowed(rinfo.address)), (out) => {
             if (this.#udp === sock) sock.send(out, rinfo.port, rinfo.address);
           });
         });
@@ -231,6 +296,7 @@ export class DnsServer {
     conn.on('error', () => {});
     conn.on('close', () => this.#conns.delete(conn));
     const reader = new TcpMessageReader();
+    const recursion = this.recursionAllowed(conn.remoteAddress ?? '');
     let inFlight = 0;
     const send = (out: Buffer): void => {
       if (conn.destroyed || !conn.writable) return;
@@ -249,7 +315,7 @@ export class DnsServer {
       while (conn.writableLength < DNS_TCP_PAUSE_BYTES && inFlight < DNS_TCP_MAX_IN_FLIGHT) {
         const req = reader.next();
         if (req === undefined) break;
-        const result = this.#handler.handle(req, true);
+        const result = this.#handler.handle(req, true, recursion);
         if (result === undefined) continue;
         if (Buffer.isBuffer(result)) {
           send(result);
