@@ -8,3 +8,4 @@ export * from './peer-backend.js';
 export * from './services.js';
 export * from './weaver-config.js';
 export * from './weaver.js';
+export * from './docker/index.js';

@@ -1,3 +1,4 @@
+import { dockerService } from './docker/docker-service.js';
 import type { WeaverConfig } from './weaver-config.js';
 import type { WeaverService } from './weaver.js';
 
@@ -7,6 +8,6 @@ import type { WeaverService } from './weaver.js';
  * factory to the list below (one line), returning undefined when its flags are off.
  */
 export function builtinServices(_config: WeaverConfig): WeaverService[] {
-  const factories: ((config: WeaverConfig) => WeaverService | undefined)[] = [];
+  const factories: ((config: WeaverConfig) => WeaverService | undefined)[] = [dockerService];
   return factories.map((f) => f(_config)).filter((s): s is WeaverService => s !== undefined);
 }

@@ -16,6 +16,7 @@ export type AddressSpec = { kind: 'net'; subnet?: string } | { kind: 'ip'; cidr:
 
 /** A malformed WEAVE_CIDR / address argument. */
 export class InvalidAddressSpecError extends Error {
+  /** The error's stable name: `'InvalidAddressSpecError'`. */
   override name = 'InvalidAddressSpecError';
   constructor(readonly spec: string) {
     super(`invalid address specification '${spec}': expected net:default, net:<cidr>, ip:<cidr> or <cidr>`);

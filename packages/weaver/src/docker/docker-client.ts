@@ -10,6 +10,7 @@ export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
 /** The engine does not answer (upstream's script shows the docker CLI's words). */
 export class DockerEngineUnreachableError extends Error {
+  /** The error's stable name: `'DockerEngineUnreachableError'`. */
   override name = 'DockerEngineUnreachableError';
   constructor(
     readonly dockerHost: string,
@@ -21,6 +22,7 @@ export class DockerEngineUnreachableError extends Error {
 
 /** A malformed `-H`/`DOCKER_HOST` value. */
 export class InvalidDockerHostError extends Error {
+  /** The error's stable name: `'InvalidDockerHostError'`. */
   override name = 'InvalidDockerHostError';
   constructor(readonly dockerHost: string) {
     super(`unable to parse docker host \`${dockerHost}\``);

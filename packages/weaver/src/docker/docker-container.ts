@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 
 /** No container by that reference (Docker's own words). */
 export class DockerContainerNotFoundError extends Error {
+  /** The error's stable name: `'DockerContainerNotFoundError'`. */
   override name = 'DockerContainerNotFoundError';
   constructor(readonly ref: string) {
     super(`Error: No such container: ${ref}`);
@@ -15,6 +16,7 @@ export class DockerContainerNotFoundError extends Error {
 
 /** The container exists but does not run (upstream's script text). */
 export class DockerContainerNotRunningError extends Error {
+  /** The error's stable name: `'DockerContainerNotRunningError'`. */
   override name = 'DockerContainerNotRunningError';
   constructor(readonly ref: string) {
     super(`${ref} container is not running.`);

@@ -139,7 +139,7 @@ export class WeaveIpamDriver {
   }
 
   private releaseAddress(request: PluginRequest): unknown {
-    parsePoolId(requireString(request, 'PoolID'));
+    const pool = parsePoolId(requireString(request, 'PoolID'));
     const address = requireString(request, 'Address');
     try {
       parseAddress(address);
@@ -147,6 +147,8 @@ export class WeaveIpamDriver {
       throw new PluginRequestError(`malformed request: Address ${address} is not an IPv4 address`, 400);
     }
     const ident = this.holders.get(address);
+    // Docker hands back the gateway RequestPool reported (the subnet's network address): never allocated.
+    if (ident === undefined && parseAddress(address) === pool.subnet.addr) return {};
     if (ident === undefined)
       throw new PluginRequestError(`address ${address} was not allocated by weavemesh`);
     try {

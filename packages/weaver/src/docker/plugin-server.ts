@@ -24,6 +24,7 @@ export const DEFAULT_PLUGIN_DIR = '/run/docker/plugins';
 
 /** A request that cannot be served as sent (malformed or out of order); answered `{"Err": message}`. */
 export class PluginRequestError extends Error {
+  /** The error's stable name: `'PluginRequestError'`. */
   override name = 'PluginRequestError';
   /** HTTP status sent with the error body. */
   readonly status: number;

@@ -51,6 +51,8 @@ export interface TestEngineOptions {
   netns?: string | false;
   /** Import the busybox test image (default true). */
   image?: boolean;
+  /** Let dockerd make its default bridge `docker0` (inside the engine's namespace); default false (`--bridge=none`). */
+  dockerBridge?: boolean;
 }
 
 /** Starts a private dockerd and waits until it answers. */
@@ -94,8 +96,9 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       join(dir, 'd.pid'),
       '--iptables=false',
       '--ip-masq=false',
-      '--bridge=none',
+      ...(options.dockerBridge ? [] : ['--bridge=none']),
     ];
+    if (options.dockerBridge && !netns) throw new Error('dockerBridge needs an engine namespace');
     const log = openSync(join(dir, 'dockerd.log'), 'a');
     child = netns
       ? spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: ['ignore', log, log] })

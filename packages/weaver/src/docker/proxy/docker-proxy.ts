@@ -44,7 +44,7 @@ export interface DockerProxyOptions {
   /** Attaches containers after start. */
   attacher: ProxyAttacher;
   /** How create requests are rewritten. */
-  rewrite: CreateRewriteOptions | (() => CreateRewriteOptions);
+  rewrite: CreateRewriteOptions | (() => CreateRewriteOptions | Promise<CreateRewriteOptions>);
   logger?: Logger;
 }
 
@@ -182,7 +182,7 @@ export class DockerProxy {
       }
     }
     const options =
-      typeof this.options.rewrite === 'function' ? this.options.rewrite() : this.options.rewrite;
+      typeof this.options.rewrite === 'function' ? await this.options.rewrite() : this.options.rewrite;
     let rewritten: Record<string, unknown>;
     try {
       rewritten = rewriteCreateRequest(body, name, image, options).body;

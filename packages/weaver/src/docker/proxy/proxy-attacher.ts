@@ -3,7 +3,7 @@ import { silentLogger } from '@weave-ts/core';
 import type Docker from 'dockerode';
 import type { ContainerEvent, ContainerEventFollower } from '../container-events.js';
 import { type DockerAttachment, attachDockerContainer, parseAddressSpecs } from '../docker-attach.js';
-import { inspectDockerContainer, inspectRunningContainer } from '../docker-container.js';
+import { DockerContainerNotRunningError, inspectDockerContainer } from '../docker-container.js';
 import type { DockerPeer } from '../docker-peer.js';
 import { weaveCidrOf } from './create-rewrite.js';
 import { isWrapped } from './wait-for-interface.js';
@@ -54,20 +54,28 @@ export class ProxyAttacher {
     const first = await inspectDockerContainer(this.options.docker, ref);
     if (!isWrapped(first.entrypoint) || !first.running) return undefined;
     return this.serialize(first.id, async () => {
-      const info = await inspectRunningContainer(this.options.docker, first.id);
+      // Attached (and maybe finished) already through the other path: nothing left to do.
+      const info = await inspectDockerContainer(this.options.docker, first.id);
+      if (!info.running) return undefined;
       const cidr = weaveCidrOf(Object.entries(info.env).map(([k, v]) => `${k}=${v}`));
       const specs = cidr === undefined ? [] : parseAddressSpecs(cidr);
       if (specs === undefined) return undefined;
-      const attached = await attachDockerContainer({
-        peer: this.options.peer,
-        docker: this.options.docker,
-        ref: info.id,
-        addresses: specs,
-        withoutDns: this.options.withoutDns,
-        multicastRoute: this.options.multicastRoute,
-        bridge: this.options.bridge,
-        bridgeNetns: this.options.bridgeNetns,
-      });
+      let attached: DockerAttachment;
+      try {
+        attached = await attachDockerContainer({
+          peer: this.options.peer,
+          docker: this.options.docker,
+          ref: info.id,
+          addresses: specs,
+          withoutDns: this.options.withoutDns,
+          multicastRoute: this.options.multicastRoute,
+          bridge: this.options.bridge,
+          bridgeNetns: this.options.bridgeNetns,
+        });
+      } catch (err) {
+        if (err instanceof DockerContainerNotRunningError) return undefined;
+        throw err;
+      }
       this.logger.info(`[proxy] attached container ${info.id} with ${attached.cidrs.join(' ')}`);
       return attached;
     });
