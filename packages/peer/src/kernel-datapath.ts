@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { access, constants } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { type NamedOverlay, type NetworkOverlay, OverlaySwitch } from '@weave-ts/core';
 import {
   bindFastdpOverlay,
@@ -29,6 +31,11 @@ export async function fastdpUnavailableReason(context: DatapathContext): Promise
   if (context.encrypted) return 'fastdp does not encrypt (a password is set)';
   const probe = await probeFastdp();
   return probe.supported ? undefined : (probe.reason ?? 'unsupported');
+}
+
+/** Removes the bridge (`reset()` of a peer with a kernel datapath). */
+export async function removeBridge(name: string): Promise<void> {
+  await deleteLink(name, { ifExists: true });
 }
 
 /**
@@ -102,4 +109,42 @@ export async function openKernelDatapath(
       if (created && !bridge.keep) await deleteLink(bridge.name, { ifExists: true });
     },
   };
+}
+
+async function canBindUdp(host: string, port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+/**
+ * A control port free for TCP and for UDP on it and the next one (sleeve shares the control port,
+ * fastdp tunnels on port + 1), for kernel datapaths asked to run on port 0.
+ */
+export async function pickKernelPort(host: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const server = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (port < 65535 && (await canBindUdp(host, port)) && (await canBindUdp(host, port + 1))) return port;
+    if (attempt >= 20) throw new DatapathUnavailableError('sleeve', `no free port pair on ${host}`);
+  }
 }

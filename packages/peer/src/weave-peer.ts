@@ -35,6 +35,7 @@ import { type Allocator, createRouterAllocator, formatCIDR, parseCIDR } from '@w
 import { isIPv4 } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { openDatapath, type SelectedDatapath } from './datapath-select.js';
+import { pickKernelPort, removeBridge } from './kernel-datapath.js';
 import {
   AddressInUseError,
   AddressNotAvailableError,
@@ -381,6 +382,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
   async #startRun(cleanup: (() => Promise<void> | void)[]): Promise<void> {
     const o = this.#o;
     let router: Router | undefined;
+    if (this.#boundPort === 0 && isKernelKind(o.datapath)) this.#boundPort = await pickKernelPort(o.host);
     const datapath = await openDatapath(o.datapath, {
       peerName: this.#name,
       host: o.host,
@@ -631,15 +633,17 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
   }
 
   /**
-   * `weave reset`: hands our IPAM ranges to another peer, stops, and deletes the persisted data
-   * (name, ring, addresses, targets, DNS records).
+   * `weave reset`: hands our IPAM ranges to another peer, stops, deletes the persisted data (name,
+   * ring, addresses, targets, DNS records) and, with a kernel datapath, the bridge.
    */
   async reset(): Promise<void> {
     const run = this.#requireRunning('reset');
     run.ipam?.shutdown();
     // Let the hand-over gossip leave before the connections close.
     await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, 100));
+    const bridge = run.datapath.bridge;
     await this.stop();
+    if (bridge !== undefined) await removeBridge(bridge);
     this.#store.clear();
     this.#store = new PeerStore(this.#o.dataDir);
     this.#targets = [...this.#o.peers];
@@ -991,6 +995,10 @@ async function primeFirst(ipam: Allocator, signal?: AbortSignal): Promise<void> 
 
 function inDomain(name: string, domain: string): boolean {
   return name === domain || (name.endsWith(domain) && name[name.length - domain.length - 1] === '.');
+}
+
+function isKernelKind(choice: ResolvedOptions['datapath']): boolean {
+  return choice === 'sleeve' || choice === 'fastdp' || choice === 'auto';
 }
 
 function safePeerName(text: string): PeerName | undefined {
