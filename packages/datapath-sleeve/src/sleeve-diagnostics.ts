@@ -7,6 +7,12 @@ export interface SleeveCounters {
   shortDatagrams: number;
   /** Datagrams from peers without a confirmed forwarder. */
   unknownSender: number;
+  /**
+   * Data frames dropped because they came from another UDP address than the one the connection's
+   * heartbeats established (a spoofed sender name, or a peer that moved and has not sent a heartbeat
+   * from its new address yet). The native fast path hands such datagrams to JavaScript, which drops them.
+   */
+  wrongAddress: number;
   /** Datagrams (or their tails) that failed to decode or decrypt. */
   decodeErrors: number;
   /** Authentic encrypted datagrams dropped as duplicates or too old. */
@@ -53,6 +59,7 @@ export function newSleeveCounters(): SleeveCounters {
   return {
     shortDatagrams: 0,
     unknownSender: 0,
+    wrongAddress: 0,
     decodeErrors: 0,
     duplicates: 0,
     framesReceived: 0,

@@ -31,7 +31,8 @@ import { isSpecialFrame } from './special-frames.js';
  * ```
  * socket batch ─▶ sender name ─▶ confirmed forwarder ─▶ decrypt ─▶ records
  *      records ─▶ special frame from that peer to us ─▶ forwarder (heartbeat / tests)
- *              └▶ anything else ───────────────────────▶ FrameConsumer (one call per batch)
+ *              └▶ anything else, from the forwarder's UDP address ─▶ FrameConsumer (one call per batch)
+ *                 (from any other address: dropped, counted as `wrongAddress`)
  * forward(key, frames, {via}) ─▶ forwarder of `via` (default key.dstPeer) ─▶ DF / non-DF datagrams
  * offerFlows ─▶ the offload (if any) carries those unicast flows natively; invalidateRoutes flushes it
  * ```
@@ -213,9 +214,16 @@ export class SleeveOverlay implements NetworkOverlay {
           : iterateFrameRecords(plain, (src, dst, frame) => {
               if (frame.length < ETHERNET_OVERHEAD) return;
               if (isSpecialFrame(frame)) {
+                // Heartbeats prove the sender by the connection UID and may move its address.
                 if (sameName(src, forwarder.remoteName) && sameName(dst, this.localName)) {
                   forwarder.handleSpecialFrame(from, frame);
                 }
+                return;
+              }
+              // The sender name is not proof: data frames only from the address heartbeats established.
+              const addr = forwarder.remoteAddress;
+              if (addr === undefined || addr.host !== from.host || addr.port !== from.port) {
+                this.counters.wrongAddress++;
                 return;
               }
               frames.push({ src: this.names.name(src), dst: this.names.name(dst), frame });
