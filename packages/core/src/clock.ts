@@ -1,5 +1,8 @@
 /** An opaque handle for a scheduled callback. */
-export type TimerHandle = { readonly __timer: unique symbol };
+export type TimerHandle = {
+  /** Brand only: a handle exists at the type level and is never inspected. */
+  readonly __timer: unique symbol;
+};
 
 /**
  * Time as components see it. Injected everywhere, so the same code runs on the wall clock and in a

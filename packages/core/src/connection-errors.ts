@@ -7,7 +7,9 @@ import { WeaveError } from './errors.js';
 
 /** Two different peers (different UIDs) carry the same name: never retried. */
 export class PeerNameCollisionError extends WeaveError {
+  /** The error's stable name: `'PeerNameCollisionError'`. */
   override name = 'PeerNameCollisionError';
+  /** Retrying cannot help: the connection maker stops dialling this target. */
   readonly permanent = true;
   constructor(local: string, remote: string) {
     super(`local "${local}" and remote "${remote}" peer names collision`);
@@ -16,7 +18,9 @@ export class PeerNameCollisionError extends WeaveError {
 
 /** We dialled ourselves: never retried. */
 export class ConnectToSelfError extends WeaveError {
+  /** The error's stable name: `'ConnectToSelfError'`. */
   override name = 'ConnectToSelfError';
+  /** Retrying cannot help: the connection maker stops dialling this target. */
   readonly permanent = true;
   constructor() {
     super('cannot connect to ourself');
@@ -25,6 +29,7 @@ export class ConnectToSelfError extends WeaveError {
 
 /** A second connection to the same peer lost (or tied) the tie-break. */
 export class MultipleConnectionsError extends WeaveError {
+  /** The error's stable name: `'MultipleConnectionsError'`. */
   override name = 'MultipleConnectionsError';
   constructor(remote: string, local: string) {
     super(`Multiple connections to ${remote} added to ${local}`);
@@ -33,6 +38,7 @@ export class MultipleConnectionsError extends WeaveError {
 
 /** `--conn-limit` reached. */
 export class ConnectionLimitError extends WeaveError {
+  /** The error's stable name: `'ConnectionLimitError'`. */
   override name = 'ConnectionLimitError';
   constructor(limit: number) {
     super(`Connection limit reached (${limit})`);
@@ -41,6 +47,7 @@ export class ConnectionLimitError extends WeaveError {
 
 /** A discovered target turned out to be a peer the topology does not know. */
 export class UnknownRemoteNameError extends WeaveError {
+  /** The error's stable name: `'UnknownRemoteNameError'`. */
   override name = 'UnknownRemoteNameError';
   constructor(name: string, address: string) {
     super(`Found unknown remote name: ${name} at ${address}`);
@@ -49,6 +56,7 @@ export class UnknownRemoteNameError extends WeaveError {
 
 /** The overlay gave up on every forwarder (or the router is stopping). */
 export class ConnectionShutdownError extends WeaveError {
+  /** The error's stable name: `'ConnectionShutdownError'`. */
   override name = 'ConnectionShutdownError';
 }
 
@@ -58,6 +66,7 @@ export class ConnectionShutdownError extends WeaveError {
  * logs show them. The Node error is the `cause`; `code` is its errno name (`ECONNREFUSED`).
  */
 export class NetworkError extends WeaveError {
+  /** The error's stable name: `'NetworkError'`. */
   override name = 'NetworkError';
   /** Node's errno name, e.g. `ECONNRESET`. */
   readonly code: string | undefined;

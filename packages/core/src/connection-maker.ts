@@ -47,16 +47,31 @@ export type TargetState = 'waiting' | 'attempting' | 'connected' | 'suspended';
 
 /** One of our connections, as the maker needs to see it (the router's connection objects fit). */
 export interface MakerConnection {
-  readonly remote: { readonly name: PeerName };
+  /** The peer at the other end (known once the handshake is done). */
+  readonly remote: {
+    /** The remote peer's name. */
+    readonly name: PeerName;
+  };
   /** For outbound connections: the address that was dialled. */
   readonly remoteTcpAddr: string;
+  /** Whether we dialled this connection. */
   readonly outbound: boolean;
 }
 
 /** A peer in the topology with the connections it reports (a `Peer` from peers.ts fits). */
 export interface KnownPeer {
+  /** The peer's name. */
   readonly name: PeerName;
-  readonly connections: ReadonlyMap<PeerName, { readonly remoteTcpAddr: string; readonly outbound: boolean }>;
+  /** The peer's connections by remote peer name, with the address it reported for each. */
+  readonly connections: ReadonlyMap<
+    PeerName,
+    {
+      /** The connection's remote `ip:port` as the peer reported it. */
+      readonly remoteTcpAddr: string;
+      /** Whether the peer dialled the connection. */
+      readonly outbound: boolean;
+    }
+  >;
 }
 
 /** Construction parameters of a {@link ConnectionMaker}. */
@@ -67,7 +82,9 @@ export interface ConnectionMakerOptions {
   port: number;
   /** Dial peers learnt from the topology (default true; `--no-discovery` turns it off). */
   discovery?: boolean;
+  /** Schedules retries and the periodic check. */
   clock: Clock;
+  /** Jitters retry intervals. */
   random: Random;
   /** Every peer we know (ourselves may be included; we are skipped). Read on each check. */
   peers: () => Iterable<KnownPeer>;
@@ -81,28 +98,41 @@ export interface ConnectionMakerOptions {
   isPermanent?: (error: Error) => boolean;
   /** Origin of the `m=+…` part of retry times in status, in clock ms (default: construction time). */
   monotonicOriginMs?: number;
+  /** First retry delay after a failed attempt, in ms (default {@link INITIAL_RETRY_INTERVAL_MS}). */
   initialIntervalMs?: number;
+  /** Upper bound of the doubling retry delay, in ms (default {@link MAX_RETRY_INTERVAL_MS}). */
   maxIntervalMs?: number;
+  /**
+   * A connection that lasted this long resets the target's retry delay, in ms (default {@link RETRY_RESET_AFTER_MS}).
+   */
   resetAfterMs?: number;
 }
 
 /** Events, for logging: mesh logs `->[addr] attempting connection` and the attempt's error. */
 export interface ConnectionMakerEvents {
+  /** A connection attempt to `address` (`host:port`) starts. */
   attempt: [address: string];
+  /** The attempt to `address` failed with `error` (its message is what status shows). */
   attemptFailed: [address: string, error: Error];
 }
 
 /** A target that is not connected, as `weave status connections` lists it (always outbound). */
 export interface TargetStatus {
+  /** The target as `host:port`. */
   readonly address: string;
+  /** Targets are always dialled by us. */
   readonly outbound: true;
+  /** `connecting` while an attempt runs, `retrying`/`failed` after one failed, `waiting` before the first. */
   readonly state: 'connecting' | 'retrying' | 'failed' | 'waiting';
+  /** The last error, and when the next attempt is due (upstream's wording). */
   readonly info: string;
 }
 
 /** A read-only view of one target, for diagnostics and tests. */
 export interface TargetSnapshot {
+  /** Where the target's dialling stands. */
   readonly state: TargetState;
+  /** The error of the last failed attempt, if any. */
   readonly lastError: Error | undefined;
   /** Clock time of the next attempt; `undefined` means never. */
   readonly tryAfter: number | undefined;
@@ -112,6 +142,7 @@ export interface TargetSnapshot {
 
 /** A peer given to `connect` is not `host[:port]`. */
 export class InvalidPeerAddressError extends WeaveError {
+  /** The error's stable name: `'InvalidPeerAddressError'`. */
   override name = 'InvalidPeerAddressError';
   constructor(peer: string) {
     super(`invalid peer name ${JSON.stringify(peer)}, should be host[:port]`);
@@ -128,7 +159,12 @@ interface Target {
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
 /** Splits `host[:port]`; port 0 means "not given". */
-export function parsePeerAddress(peer: string): { host: string; port: number } {
+export function parsePeerAddress(peer: string): {
+  /** The host part (a name or an IP address). */
+  host: string;
+  /** The port, 0 when none was given. */
+  port: number;
+} {
   const parts = peer.split(':');
   if (parts.length > 2) throw new InvalidPeerAddressError(peer);
   const [host = '', portText = ''] = parts;

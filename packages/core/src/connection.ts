@@ -27,6 +27,7 @@ export const TCP_READ_TIMEOUT_MS = 2 * TCP_HEARTBEAT_MS;
 
 /** What a connection needs from its router. */
 export interface ConnectionHost {
+  /** Schedules heartbeats and read deadlines. */
   readonly clock: Clock;
   /** Our side of the handshake with a peer at `remoteHost`. */
   handshakeOptions(outbound: boolean, remoteHost: string): HandshakeOptions;
@@ -40,8 +41,11 @@ export interface ConnectionHost {
   connectionClosed(conn: MeshConnection, error: Error | undefined): void;
 }
 
+/** Events of a {@link MeshConnection}. */
 export interface MeshConnectionEvents {
+  /** The handshake is done and the remote's first heartbeat (or the overlay) confirmed the link. */
   established: [];
+  /** The connection is gone; `error` says why when it did not end cleanly. */
   closed: [error: Error | undefined];
 }
 
@@ -50,8 +54,11 @@ export class MeshConnection extends EventEmitter<MeshConnectionEvents> implement
   remote!: Peer; // definite once registered; undefined while handshaking
   /** Set by the router when it prepares the overlay. */
   overlay?: OverlayConnection;
+  /** Whether the connection is established (see {@link MeshConnectionEvents.established}). */
   established = false;
+  /** The connection uid both ends agree on (our connection id XOR theirs); 0 until the handshake. */
   connUID = 0n;
+  /** The NaCl session key, when the connection is encrypted. */
   sessionKey?: Uint8Array;
   /** Whether the remote trusts us (its `Trusted` feature). */
   trustedByRemote = false;
@@ -62,6 +69,7 @@ export class MeshConnection extends EventEmitter<MeshConnectionEvents> implement
 
   constructor(
     private readonly host: ConnectionHost,
+    /** The underlying byte stream (TCP socket or simulated stream). */
     readonly stream: StreamConnection,
     readonly outbound: boolean,
     /** The dialled target (outbound) or the socket's remote address (inbound), `ip:port`. */

@@ -48,8 +48,11 @@ export interface OverlayFrame {
 
 /** A unicast flow from a local container that the L2 forwarder just sent in software. */
 export interface SendFlowOffer {
+  /** Discriminant: frames we sent. */
   readonly kind: 'send';
+  /** The source MAC of the flow's frames. */
   readonly srcMac: MacKey;
+  /** The destination MAC of the flow's frames. */
   readonly dstMac: MacKey;
   /** The key the frames were forwarded with: srcPeer = us, dstPeer = where dstMac lives. */
   readonly key: ForwardPacketKey;
@@ -59,9 +62,13 @@ export interface SendFlowOffer {
 
 /** A unicast flow from a remote peer that the L2 forwarder just delivered to a local container. */
 export interface DeliverFlowOffer {
+  /** Discriminant: frames we received and delivered locally. */
   readonly kind: 'deliver';
+  /** The peer the frames came from. */
   readonly srcPeer: PeerName;
+  /** The source MAC of the flow's frames. */
   readonly srcMac: MacKey;
+  /** The destination MAC of the flow's frames. */
   readonly dstMac: MacKey;
 }
 

@@ -4,5 +4,6 @@
  * read the same as a stock Weave Net router's.
  */
 export class WeaveError extends Error {
+  /** The error's stable name: `'WeaveError'`. */
   override name = 'WeaveError';
 }

@@ -27,6 +27,7 @@ export const STP_MAC: MacKey = 0x0180_c200_0000;
 
 /** A string is not a MAC address. */
 export class InvalidMacError extends WeaveError {
+  /** The error's stable name: `'InvalidMacError'`. */
   override name = 'InvalidMacError';
   constructor(input: string) {
     super(`invalid MAC address: ${JSON.stringify(input)}`);

@@ -26,11 +26,15 @@ const FEATURES_TYPE = t.map(t.string, t.string);
 
 /** What we say about ourselves on one connection. */
 export interface LocalIntro {
+  /** Our peer name. */
   readonly name: PeerName;
+  /** Our nickname. */
   readonly nickname: string;
+  /** Our 64-bit instance id. */
   readonly uid: bigint;
   /** This connection's random id (our half of the connection uid). */
   readonly connId: bigint;
+  /** Our 12-bit short id. */
   readonly shortId: number;
   /** Whether we trust the remote's address (`--trusted-subnets`). */
   readonly trusted: boolean;

@@ -32,6 +32,7 @@ export interface GossipRouting {
 
 /** A gossip unicast had nowhere to go. */
 export class UnknownPeerError extends WeaveError {
+  /** The error's stable name: `'UnknownPeerError'`. */
   override name = 'UnknownPeerError';
   constructor(dst: PeerName) {
     super(`unknown relay destination: ${dst}`);

@@ -40,6 +40,7 @@ export interface GossipReceiver {
 
 /** The sending side of a registered channel. */
 export interface GossipChannel {
+  /** The channel name (e.g. `IPallocation`, `nameserver`), as sent in every gossip message. */
   readonly name: string;
   /** Sends `msg` to peer `dst`, hop by hop. Throws `UnknownPeerError` when there is no route. */
   gossipUnicast(dst: PeerName, msg: Uint8Array): void;

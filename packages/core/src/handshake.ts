@@ -67,17 +67,21 @@ export interface HandshakeOptions {
   readonly password?: Uint8Array;
   /** Our features map (see `makeFeatures`), including `ConnID` and any overlay features. */
   readonly features: Readonly<Record<string, string>>;
+  /** Times the handshake out (upstream's 10 s read deadline). */
   readonly clock: Clock;
   /** Source of the ephemeral key pair. */
   readonly random: Random;
   /** Advertised range; default [1, 2]. Only version 2 is accepted as the outcome. */
   readonly minVersion?: number;
+  /** Highest protocol version to advertise (default 2). */
   readonly maxVersion?: number;
 }
 
 /** A completed handshake. */
 export interface HandshakeResult {
+  /** The negotiated protocol version (always 2). */
   readonly version: 2;
+  /** The remote peer's introduction (name, nickname, uid, features). */
   readonly remote: RemoteIntro;
   /** Our ConnID XOR the remote's: the same number at both ends. */
   readonly connUID: bigint;

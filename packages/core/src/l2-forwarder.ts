@@ -58,8 +58,11 @@ export interface L2Routes {
 
 /** A MAC that now lives at another peer. */
 export interface MacMove {
+  /** The MAC that moved. */
   readonly mac: MacKey;
+  /** The peer it was learnt at before. */
   readonly from: PeerName;
+  /** The peer it is at now. */
   readonly to: PeerName;
 }
 
@@ -71,14 +74,19 @@ export interface L2ForwarderEvents {
 
 /** Frame counters since the forwarder was created. */
 export interface L2ForwarderStats {
+  /** Frames captured from the local port. */
   captured: number;
+  /** Frames received from the datapath. */
   received: number;
+  /** Frames injected into the local port. */
   injected: number;
   /** Frames handed to the datapath (a flooded frame counts once per next hop). */
   forwarded: number;
   /** Forward calls made (one per next hop and key per batch). */
   forwardCalls: number;
+  /** Frames dropped for being shorter than an Ethernet header. */
   droppedShort: number;
+  /** Spanning-tree frames dropped (never forwarded, as upstream). */
   droppedStp: number;
   /** Captured frames whose destination MAC is local. */
   droppedLocal: number;
@@ -94,10 +102,15 @@ export interface L2ForwarderStats {
 export interface L2ForwarderOptions {
   /** Our peer name. */
   readonly ourName: PeerName;
+  /** Next hops for unicast and broadcast frames. */
   readonly routes: L2Routes;
+  /** Where frames to other peers go, and where theirs come from. */
   readonly datapath: Pick<NetworkOverlay, 'forward' | 'onFramesReceived' | 'invalidateRoutes' | 'offerFlows'>;
+  /** The local containers' side (a TAP, or an in-memory port in tests). */
   readonly port: LocalPort;
+  /** The MAC-to-peer table this forwarder learns into and looks up in. */
   readonly macs: MacCache;
+  /** Where drops and MAC moves are logged (default: silent). */
   readonly logger?: Logger;
 }
 
@@ -339,6 +352,7 @@ export class L2Forwarder extends EventEmitter<L2ForwarderEvents> {
 
 /** The router passed to {@link attachNetworkRouter} is using an overlay without a datapath side. */
 export class NotANetworkOverlayError extends WeaveError {
+  /** The error's stable name: `'NotANetworkOverlayError'`. */
   override name = 'NotANetworkOverlayError';
   constructor() {
     super('the router overlay has no datapath (forward/onFramesReceived): pass a NetworkOverlay');
@@ -347,10 +361,15 @@ export class NotANetworkOverlayError extends WeaveError {
 
 /** What {@link attachNetworkRouter} reads from a core `Router`. */
 export interface NetworkRouterHost {
+  /** The router's own peer name. */
   readonly name: PeerName;
+  /** The router's clock (MAC expiry runs on it). */
   readonly clock: Clock;
+  /** The router's overlay (the datapath, unless one is given in the options). */
   readonly overlay: Overlay;
+  /** The router's routes, to pick the next hop for a MAC's peer. */
   readonly routes: Routes;
+  /** The router's peer table, to resolve short ids and learn of departed peers. */
   readonly peers: Peers;
 }
 
@@ -362,12 +381,15 @@ export interface AttachNetworkRouterOptions {
   readonly datapath?: NetworkOverlay;
   /** Default: the MAC cache's own (10 min). */
   readonly macMaxAgeMs?: number;
+  /** Where MAC moves and drops are logged (default: silent). */
   readonly logger?: Logger;
 }
 
 /** A running L2 datapath on a router. */
 export interface NetworkRouterHandle {
+  /** The L2 forwarder moving frames between the port and the datapath. */
   readonly forwarder: L2Forwarder;
+  /** The learnt MAC-to-peer table. */
   readonly macs: MacCache;
   /** Stops forwarding and the MAC expiry, and unhooks from the router (the port stays open). */
   detach(): void;

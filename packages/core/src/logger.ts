@@ -1,6 +1,8 @@
 /** Where components write their log lines (upstream's wording, e.g. `connection shutting down due to error: …`). */
 export interface Logger {
+  /** Logs a routine event. */
   info(message: string): void;
+  /** Logs something that went wrong but was handled. */
   warn(message: string): void;
 }
 

@@ -37,6 +37,7 @@ interface Entry {
 
 /** Options of a {@link MacCache}. */
 export interface MacCacheOptions {
+  /** Times expiry and the `lastSeen` refresh. */
   readonly clock: Clock;
   /** Default {@link MAC_MAX_AGE_MS}. */
   readonly maxAgeMs?: number;
@@ -99,7 +100,14 @@ export class MacCache {
   }
 
   /** Every entry, for diagnostics. */
-  entries(): { mac: MacKey; peer: PeerName; lastSeen: number }[] {
+  entries(): {
+    /** The MAC. */
+    mac: MacKey;
+    /** The peer it was last seen at. */
+    peer: PeerName;
+    /** When it was last seen, in clock ms. */
+    lastSeen: number;
+  }[] {
     return [...this.table].map(([mac, e]) => ({ mac, peer: e.peer, lastSeen: e.lastSeen }));
   }
 

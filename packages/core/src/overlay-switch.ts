@@ -46,6 +46,7 @@ export const COMPAT_OVERLAY = 'sleeve';
 
 /** The remote advertises none of our overlays. */
 export class NoCommonOverlaysError extends WeaveError {
+  /** The error's stable name: `'NoCommonOverlaysError'`. */
   override name = 'NoCommonOverlaysError';
   constructor() {
     super('no overlays in common with peer');
@@ -54,6 +55,7 @@ export class NoCommonOverlaysError extends WeaveError {
 
 /** Every sub-forwarder of a connection failed or is on hold. */
 export class NoWorkingForwardersError extends WeaveError {
+  /** The error's stable name: `'NoWorkingForwardersError'`. */
   override name = 'NoWorkingForwardersError';
   constructor(peer: string) {
     super(`no working forwarders to ${peer}`);
@@ -62,6 +64,7 @@ export class NoWorkingForwardersError extends WeaveError {
 
 /** Two overlays were given the same name. */
 export class DuplicateOverlayError extends WeaveError {
+  /** The error's stable name: `'DuplicateOverlayError'`. */
   override name = 'DuplicateOverlayError';
   constructor(name: string) {
     super(`OverlaySwitch: repeated overlay name ${name}`);
@@ -70,6 +73,7 @@ export class DuplicateOverlayError extends WeaveError {
 
 /** An overlay name would not survive the space-separated `Overlays` feature. */
 export class InvalidOverlayNameError extends WeaveError {
+  /** The error's stable name: `'InvalidOverlayNameError'`. */
   override name = 'InvalidOverlayNameError';
   constructor(name: string) {
     super(`OverlaySwitch: overlay name must be non-empty and without spaces: ${JSON.stringify(name)}`);
@@ -78,7 +82,9 @@ export class InvalidOverlayNameError extends WeaveError {
 
 /** One overlay of the switch with the name it is advertised under. */
 export interface NamedOverlay {
+  /** The name peers negotiate with (`fastdp`, `sleeve`), as in the `Overlays` handshake feature. */
   readonly name: string;
+  /** The overlay itself. */
   readonly overlay: NetworkOverlay;
 }
 
@@ -86,6 +92,7 @@ export interface NamedOverlay {
 export interface OverlaySwitchOptions {
   /** Name of the overlay for peers without an `Overlays` feature (default `sleeve` if present). */
   readonly compat?: string;
+  /** Where overlay choices and failures are logged (default: silent). */
   readonly logger?: Logger;
 }
 

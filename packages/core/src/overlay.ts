@@ -15,8 +15,11 @@ import type { Endpoint } from './transport.js';
 
 /** The remote peer as the handshake introduced it. */
 export interface RemotePeerInfo {
+  /** The remote peer's name. */
   readonly name: PeerName;
+  /** The remote peer's nickname. */
   readonly nickname: string;
+  /** The remote peer's 64-bit instance id. */
   readonly uid: bigint;
   /** Absent when the remote sent no `ShortID` feature (then fastdp cannot be used). */
   readonly shortId?: number;
@@ -24,8 +27,11 @@ export interface RemotePeerInfo {
 
 /** What a backend learns about a new control connection. */
 export interface OverlayConnectionParams {
+  /** Who the remote peer is, as its handshake said. */
   readonly remotePeer: RemotePeerInfo;
+  /** Our end of the TCP control connection. */
   readonly local: Endpoint;
+  /** The remote end of the TCP control connection (its IP is where datagrams go). */
   readonly remote: Endpoint;
   /** True when we dialled. */
   readonly outbound: boolean;

@@ -56,6 +56,9 @@ export interface PeerNameSources {
   readonly bridgeMac?: string;
   /** Prefix for the host files (upstream `$HOST_ROOT`); default none. */
   readonly hostRoot?: string;
+  /**
+   * Reads a host file (`/sys/class/dmi/id/product_uuid`, `/etc/machine-id`, …); returns undefined when absent.
+   */
   readonly readFile: SystemFileReader;
   /** For the last resort, a random name. */
   readonly random: Random;

@@ -4,7 +4,10 @@ import { WeaveError } from './errors.js';
  * A peer's name in Weave's "mac" flavour: 48 bits printed as a MAC address (`aa:bb:cc:dd:ee:ff`).
  * Kept as its canonical lower-case string, so it can key a Map and sorts like the number it stands for.
  */
-export type PeerName = string & { readonly __peerName: unique symbol };
+export type PeerName = string & {
+  /** Brand only: marks a string checked by {@link parsePeerName} (or built from bytes or a number). */
+  readonly __peerName: unique symbol;
+};
 
 /** The flavour string exchanged in the handshake feature `PeerNameFlavour`. */
 export const PEER_NAME_FLAVOUR = 'mac';
@@ -14,6 +17,7 @@ export const PEER_NAME_SIZE = 6;
 export const UNKNOWN_PEER_NAME = '00:00:00:00:00:00' as PeerName;
 
 export class InvalidPeerNameError extends WeaveError {
+  /** The error's stable name: `'InvalidPeerNameError'`. */
   override name = 'InvalidPeerNameError';
   constructor(input: string) {
     super(`invalid peer name: ${JSON.stringify(input)}`);

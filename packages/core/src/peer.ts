@@ -30,17 +30,23 @@ export interface ConnectionSummary {
 
 /** The identity and version fields gossiped for a peer (mesh `peerSummary`, without the name bytes). */
 export interface PeerSummary {
+  /** The peer's name. */
   readonly name: PeerName;
+  /** The peer's nickname. */
   readonly nickname: string;
   /** Random non-zero uint64 chosen at every start of the peer; 0 marks a placeholder. */
   readonly uid: bigint;
+  /** Topology version: grows with every change of the peer's connections. */
   readonly version: number;
+  /** The peer's 12-bit short id. */
   readonly shortId: number;
+  /** Whether the peer has a short id (peers older than 1.x had none). */
   readonly hasShortId: boolean;
 }
 
 /** Thrown when code tries to replace our own connections from gossip; only live connections count. */
 export class LocalConnectionsReadOnlyError extends WeaveError {
+  /** The error's stable name: `'LocalConnectionsReadOnlyError'`. */
   override name = 'LocalConnectionsReadOnlyError';
   constructor() {
     super('the local peer connections come from live connections, not from gossip');
@@ -49,11 +55,17 @@ export class LocalConnectionsReadOnlyError extends WeaveError {
 
 /** A known peer. Its fields change only through {@link Peers} (gossip) or {@link LocalPeer} methods. */
 export class Peer {
+  /** The peer's name. */
   readonly name: PeerName;
+  /** The peer's nickname (empty for a stand-in known only from others' connections). */
   nickname: string;
+  /** The peer's 64-bit instance id (0 for a stand-in). */
   uid: bigint;
+  /** Topology version: grows with every change of the peer's connections. */
   version: number;
+  /** The peer's 12-bit short id. */
   shortId: number;
+  /** Whether the peer has a short id. */
   hasShortId: boolean;
   protected conns = new Map<PeerName, ConnectionSummary>();
 

@@ -153,6 +153,7 @@ export class Peers extends EventEmitter<PeersEvents> {
     return new Set(this.byName.keys());
   }
 
+  /** Every known peer, ourselves included, in no particular order. */
   [Symbol.iterator](): IterableIterator<Peer> {
     return this.byName.values();
   }

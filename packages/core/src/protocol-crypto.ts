@@ -38,7 +38,9 @@ export const SECRETBOX_OVERHEAD = nacl.secretbox.overheadLength;
 
 /** A per-connection X25519 key pair. */
 export interface EphemeralKeyPair {
+  /** The 32-byte Curve25519 public key, sent in the handshake. */
   readonly publicKey: Uint8Array;
+  /** The 32-byte secret key; never leaves the process. */
   readonly secretKey: Uint8Array;
 }
 

@@ -12,6 +12,7 @@ export function formatGoBytes(bytes: Uint8Array): string {
 
 /** The stream ended cleanly: before a read started (`EOF`) or in the middle of one (`unexpected EOF`). */
 export class EndOfStreamError extends WeaveError {
+  /** The error's stable name: `'EndOfStreamError'`. */
   override name = 'EndOfStreamError';
   /** True when some bytes of the value being read had already arrived. */
   readonly partial: boolean;
@@ -23,6 +24,7 @@ export class EndOfStreamError extends WeaveError {
 
 /** Nothing (or not enough) arrived before a read deadline. `detail` names the socket like Go does. */
 export class ReadTimeoutError extends WeaveError {
+  /** The error's stable name: `'ReadTimeoutError'`. */
   override name = 'ReadTimeoutError';
   constructor(detail: string) {
     super(`read tcp ${detail}: i/o timeout`);
@@ -31,6 +33,7 @@ export class ReadTimeoutError extends WeaveError {
 
 /** Not a single header byte arrived before the read failed. */
 export class HeaderReceiveError extends WeaveError {
+  /** The error's stable name: `'HeaderReceiveError'`. */
   override name = 'HeaderReceiveError';
   constructor(cause: Error) {
     super(`failed to receive remote protocol header: ${cause.message}`, { cause });
@@ -39,6 +42,7 @@ export class HeaderReceiveError extends WeaveError {
 
 /** Only part of the 7-byte header arrived before the read failed. */
 export class IncompleteHeaderError extends WeaveError {
+  /** The error's stable name: `'IncompleteHeaderError'`. */
   override name = 'IncompleteHeaderError';
   constructor(received: Uint8Array, expected: number, cause: Error) {
     super(
@@ -51,6 +55,7 @@ export class IncompleteHeaderError extends WeaveError {
 
 /** The header does not start with `weave`. */
 export class UnrecognisedHeaderError extends WeaveError {
+  /** The error's stable name: `'UnrecognisedHeaderError'`. */
   override name = 'UnrecognisedHeaderError';
   constructor(protocolBytes: Uint8Array) {
     super(`remote protocol header not recognised: ${formatGoBytes(protocolBytes)}`);
@@ -59,6 +64,7 @@ export class UnrecognisedHeaderError extends WeaveError {
 
 /** The two version ranges do not overlap. */
 export class IncompatibleVersionError extends WeaveError {
+  /** The error's stable name: `'IncompatibleVersionError'`. */
   override name = 'IncompatibleVersionError';
   constructor(theirMin: number, theirMax: number, ourMin: number, ourMax: number) {
     super(`remote version range [${theirMin},${theirMax}] is incompatible with ours [${ourMin},${ourMax}]`);
@@ -67,6 +73,7 @@ export class IncompatibleVersionError extends WeaveError {
 
 /** The ranges overlap only in a version we do not implement (we speak protocol 2 only). */
 export class UnsupportedVersionError extends WeaveError {
+  /** The error's stable name: `'UnsupportedVersionError'`. */
   override name = 'UnsupportedVersionError';
   constructor(version: number, theirMin: number, theirMax: number) {
     super(`protocol version ${version} is not supported; peer offered [${theirMin},${theirMax}]`);
@@ -75,6 +82,7 @@ export class UnsupportedVersionError extends WeaveError {
 
 /** We have a password; the remote sent crypto flag 0. */
 export class ExpectedCryptoError extends WeaveError {
+  /** The error's stable name: `'ExpectedCryptoError'`. */
   override name = 'ExpectedCryptoError';
   constructor() {
     super('password specified, but peer requested an unencrypted connection');
@@ -83,6 +91,7 @@ export class ExpectedCryptoError extends WeaveError {
 
 /** We have no password; the remote sent crypto flag 1. (The typo is upstream's, kept verbatim.) */
 export class ExpectedNoCryptoError extends WeaveError {
+  /** The error's stable name: `'ExpectedNoCryptoError'`. */
   override name = 'ExpectedNoCryptoError';
   constructor() {
     super('no password specificed, but peer requested an encrypted connection');
@@ -91,6 +100,7 @@ export class ExpectedNoCryptoError extends WeaveError {
 
 /** The crypto flag byte is neither 0 nor 1. */
 export class BadEncryptionFlagError extends WeaveError {
+  /** The error's stable name: `'BadEncryptionFlagError'`. */
   override name = 'BadEncryptionFlagError';
   constructor(flag: number) {
     super(`Bad encryption flag ${flag}`);
@@ -99,6 +109,7 @@ export class BadEncryptionFlagError extends WeaveError {
 
 /** A message we were asked to send is longer than the protocol allows. */
 export class OutgoingMessageTooLargeError extends WeaveError {
+  /** The error's stable name: `'OutgoingMessageTooLargeError'`. */
   override name = 'OutgoingMessageTooLargeError';
   constructor(size: number, max: number) {
     super(`outgoing message exceeds maximum size: ${size} > ${max}`);
@@ -107,6 +118,7 @@ export class OutgoingMessageTooLargeError extends WeaveError {
 
 /** A length prefix announces a message longer than the protocol allows. */
 export class IncomingMessageTooLargeError extends WeaveError {
+  /** The error's stable name: `'IncomingMessageTooLargeError'`. */
   override name = 'IncomingMessageTooLargeError';
   constructor(size: number, max: number) {
     super(`incoming message exceeds maximum size: ${size} > ${max}`);
@@ -115,6 +127,7 @@ export class IncomingMessageTooLargeError extends WeaveError {
 
 /** A secretbox did not open: wrong key, tampering, or a message out of sequence. */
 export class DecryptError extends WeaveError {
+  /** The error's stable name: `'DecryptError'`. */
   override name = 'DecryptError';
   constructor() {
     super('Unable to decrypt TCP msg');
@@ -123,7 +136,9 @@ export class DecryptError extends WeaveError {
 
 /** A required handshake feature is absent. */
 export class MissingFeatureError extends WeaveError {
+  /** The error's stable name: `'MissingFeatureError'`. */
   override name = 'MissingFeatureError';
+  /** The feature the remote did not send. */
   readonly feature: string;
   constructor(feature: string) {
     super(`field ${feature} is missing`);
@@ -133,6 +148,7 @@ export class MissingFeatureError extends WeaveError {
 
 /** The remote uses another peer-name flavour (e.g. `hash`). */
 export class PeerNameFlavourMismatchError extends WeaveError {
+  /** The error's stable name: `'PeerNameFlavourMismatchError'`. */
   override name = 'PeerNameFlavourMismatchError';
   constructor(ours: string, theirs: string) {
     super(`Peer name flavour mismatch (ours: '${ours}', theirs: '${theirs}')`);
@@ -144,8 +160,11 @@ export class PeerNameFlavourMismatchError extends WeaveError {
  * (`strconv.ParseUint: parsing "x": invalid syntax`), which is what upstream reports.
  */
 export class InvalidFeatureError extends WeaveError {
+  /** The error's stable name: `'InvalidFeatureError'`. */
   override name = 'InvalidFeatureError';
+  /** The feature with the bad value. */
   readonly feature: string;
+  /** The value as received. */
   readonly value: string;
   constructor(feature: string, value: string, message: string) {
     super(message);

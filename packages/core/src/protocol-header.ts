@@ -25,7 +25,9 @@ export const HEADER_TIMEOUT_MS = 10_000;
 
 /** An advertised range of protocol versions (inclusive). */
 export interface VersionRange {
+  /** Lowest protocol version offered. */
   readonly min: number;
+  /** Highest protocol version offered. */
   readonly max: number;
 }
 

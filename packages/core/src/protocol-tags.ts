@@ -7,7 +7,9 @@ export const ProtocolTag = {
   Heartbeat: 0,
   /** Legacy sleeve control for peers without the `Overlays` feature (1..3). */
   Reserved1: 1,
+  /** Legacy sleeve control (see `Reserved1`). */
   Reserved2: 2,
+  /** Legacy sleeve control (see `Reserved1`). */
   Reserved3: 3,
   /** gob(channel) ‖ gob(sender) ‖ gob(payload): neighbour gossip. */
   Gossip: 4,

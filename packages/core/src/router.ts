@@ -114,6 +114,7 @@ export interface RouterEvents {
 
 /** `--trusted-subnets` had something that is not an IPv4 CIDR. */
 export class InvalidSubnetError extends WeaveError {
+  /** The error's stable name: `'InvalidSubnetError'`. */
   override name = 'InvalidSubnetError';
   constructor(cidr: string) {
     super(`invalid CIDR address: ${cidr}`);

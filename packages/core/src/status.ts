@@ -7,58 +7,106 @@ import type { PeerName } from './peer-name.js';
 
 /** Connection (or connection attempt) states in the order status counts them. */
 export const CONNECTION_STATES = ['established', 'pending', 'retrying', 'failed', 'connecting'] as const;
+/**
+ * A connection's state in `status connections`: one of {@link CONNECTION_STATES}, or `waiting` for a target not yet retried.
+ */
 export type ConnectionState = (typeof CONNECTION_STATES)[number] | 'waiting';
 
 /** One row of `status connections`. */
 export interface ConnectionStatus {
+  /** The remote `ip:port` (the target address for outbound connections not yet established). */
   readonly address: string;
+  /** Whether we dialled it (`->`) rather than accepted it (`<-`). */
   readonly outbound: boolean;
+  /** Where the connection or attempt stands. */
   readonly state: ConnectionState;
+  /** The free text after the state: overlay and encryption, or the error of the last attempt. */
   readonly info: string;
+  /** Extra attributes of the connection (e.g. `name`, `nickname`), as upstream's `/report` carries them. */
   readonly attrs: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** One connection of a peer, as the topology knows it. */
 export interface PeerConnectionStatus {
+  /** The peer at the other end. */
   readonly name: PeerName;
+  /** That peer's nickname. */
   readonly nickname: string;
+  /** The connection's remote TCP address as the peer reported it. */
   readonly address: string;
+  /** Whether the peer dialled this connection. */
   readonly outbound: boolean;
+  /** Whether the connection has completed its handshake and heartbeat. */
   readonly established: boolean;
 }
 
 /** One peer of the topology. */
 export interface PeerStatus {
+  /** The peer's name. */
   readonly name: PeerName;
+  /** The peer's nickname (host name by default). */
   readonly nickname: string;
+  /** The peer's random 64-bit instance id (changes when it restarts). */
   readonly uid: bigint;
+  /** The peer's 12-bit short id (used by the fast datapath). */
   readonly shortId: number;
+  /** Topology version: increases with each change of the peer's connections. */
   readonly version: number;
+  /** The peer's connections as it last gossiped them. */
   readonly connections: readonly PeerConnectionStatus[];
 }
 
+/**
+ * A router's state as data, in the shape of upstream's `/report` `Router` section (see {@link Router.status}).
+ */
 export interface RouterStatus {
+  /** Always `weave`. */
   readonly protocol: 'weave';
+  /** Lowest protocol version this router speaks. */
   readonly protocolMinVersion: number;
+  /** Highest protocol version this router speaks. */
   readonly protocolMaxVersion: number;
+  /** Whether a password is set (connections are encrypted). */
   readonly encryption: boolean;
+  /** Whether peers learned through gossip are dialled automatically. */
   readonly peerDiscovery: boolean;
+  /** This router's peer name. */
   readonly name: PeerName;
+  /** This router's nickname. */
   readonly nickname: string;
+  /** The TCP (and sleeve UDP) port the router listens on. */
   readonly port: number;
+  /** Every peer in the topology, this router included. */
   readonly peers: readonly PeerStatus[];
-  readonly unicastRoutes: readonly { dest: PeerName; via: PeerName }[];
-  readonly broadcastRoutes: readonly { source: PeerName; via: readonly PeerName[] }[];
+  /** For each reachable peer, the neighbour to send through. */
+  readonly unicastRoutes: readonly {
+    /** The destination peer. */
+    dest: PeerName;
+    /** The neighbour packets for `dest` go through. */
+    via: PeerName;
+  }[];
+  /** For each broadcast source, the neighbours a broadcast from it is forwarded to. */
+  readonly broadcastRoutes: readonly {
+    /** The peer the broadcast came from. */
+    source: PeerName;
+    /** The neighbours to forward it to. */
+    via: readonly PeerName[];
+  }[];
+  /** Every connection and connection attempt, as `status connections` lists them. */
   readonly connections: readonly ConnectionStatus[];
+  /** How many connections have ended since start. */
   readonly terminationCount: number;
   /** Direct targets (user-given peers). */
   readonly targets: readonly string[];
+  /** Subnets whose peers get unencrypted fast-path connections even with a password set, as CIDRs. */
   readonly trustedSubnets: readonly string[];
 }
 
 /** A block of `weave status` for one service, e.g. `ipam` with `Status`, `Range`, `DefaultSubnet`. */
 export interface StatusSection {
+  /** The service name printed as the section header (e.g. `Service: ipam`). */
   readonly service: string;
+  /** The section's label/value rows, in print order. */
   readonly fields: readonly (readonly [label: string, value: string | number])[];
 }
 

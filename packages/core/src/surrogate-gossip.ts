@@ -10,7 +10,10 @@ import type { PeerName } from './peer-name.js';
 
 /** Opaque payloads; merging keeps them all. */
 export class OpaqueGossipData implements GossipData {
-  constructor(readonly payloads: Uint8Array[]) {}
+  constructor(
+    /** The encoded payloads, in arrival order. */
+    readonly payloads: Uint8Array[],
+  ) {}
   encode(): Uint8Array[] {
     return this.payloads;
   }

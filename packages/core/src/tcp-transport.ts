@@ -104,7 +104,9 @@ export class TcpTransport implements StreamTransport {
  * `close()` flushes queued writes and ends the stream.
  */
 export class TcpConnection extends EventEmitter<StreamConnectionEvents> implements StreamConnection {
+  /** Our end of the socket. */
   readonly local: Endpoint;
+  /** The peer's end of the socket. */
   readonly remote: Endpoint;
   readonly #socket: Socket;
   #closing = false;

@@ -25,6 +25,7 @@ export class TopologyGossipData implements GossipData {
 
 /** Topology gossip must never come as a unicast. */
 export class UnexpectedTopologyUnicastError extends WeaveError {
+  /** The error's stable name: `'UnexpectedTopologyUnicastError'`. */
   override name = 'UnexpectedTopologyUnicastError';
   constructor() {
     super('unexpected topology gossip unicast');

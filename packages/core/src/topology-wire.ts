@@ -19,19 +19,29 @@ import { peerNameFromBytes, peerNameToBytes } from './peer-name.js';
 
 /** Schema of mesh's `peerSummary`. */
 export const peerSummaryType = t.struct('peerSummary', {
+  /** The peer name's 6 big-endian bytes. */
   NameByte: t.bytes,
+  /** The peer's nickname. */
   NickName: t.string,
+  /** The peer's 64-bit instance id. */
   UID: t.uint64,
+  /** The peer's topology version. */
   Version: t.uint64,
+  /** The peer's 12-bit short id. */
   ShortID: t.uint,
+  /** Whether `ShortID` is set. */
   HasShortID: t.bool,
 });
 
 /** Schema of mesh's `connectionSummary`. */
 export const connectionSummaryType = t.struct('connectionSummary', {
+  /** The remote peer name's 6 big-endian bytes. */
   NameByte: t.bytes,
+  /** The connection's remote `ip:port`. */
   RemoteTCPAddr: t.string,
+  /** Whether the gossiping peer dialled it. */
   Outbound: t.bool,
+  /** Whether the connection is established. */
   Established: t.bool,
 });
 
@@ -55,12 +65,15 @@ export const connectionSummariesType = t.slice(connectionSummaryType, { maxLen: 
 
 /** One peer's entry in a topology payload. */
 export interface TopologyEntry {
+  /** The peer's identity and version. */
   readonly peer: PeerSummary;
+  /** The peer's connections as it gossiped them. */
   readonly connections: readonly ConnectionSummary[];
 }
 
 /** A topology payload could not be decoded (bad gob, truncated stream, or out-of-range field). */
 export class TopologyDecodeError extends WeaveError {
+  /** The error's stable name: `'TopologyDecodeError'`. */
   override name = 'TopologyDecodeError';
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`invalid topology update: ${reason}`, options);

@@ -6,6 +6,7 @@ import { WeaveError } from '../errors.js';
  * ("type mismatch"), or a value that cannot be encoded. Messages start with `gob: ` as Go's do.
  */
 export class GobError extends WeaveError {
+  /** The error's stable name: `'GobError'`. */
   override name = 'GobError';
   constructor(message: string) {
     super(`gob: ${message}`);
@@ -21,6 +22,7 @@ export const MAX_GOB_DEPTH = 100;
  * before the memory is allocated; a connection that receives one is closed like for any GobError.
  */
 export class GobLimitError extends GobError {
+  /** The error's stable name: `'GobLimitError'`. */
   override name = 'GobLimitError';
   constructor(
     /** What overflowed (`type definitions`, `elements of []entry`, …). */

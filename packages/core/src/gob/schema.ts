@@ -12,30 +12,37 @@
 
 /** Go `bool`. */
 export interface GobBoolType {
+  /** Discriminant. */
   readonly kind: 'bool';
 }
 /** A Go signed integer decoded as a JS `number` (must fit in ±2^53). */
 export interface GobIntType {
+  /** Discriminant. */
   readonly kind: 'int';
 }
 /** A Go signed integer decoded as a `bigint` (full int64 range). */
 export interface GobInt64Type {
+  /** Discriminant. */
   readonly kind: 'int64';
 }
 /** A Go unsigned integer decoded as a JS `number` (must be below 2^53). */
 export interface GobUintType {
+  /** Discriminant. */
   readonly kind: 'uint';
 }
 /** A Go unsigned integer decoded as a `bigint` (full uint64 range). */
 export interface GobUint64Type {
+  /** Discriminant. */
   readonly kind: 'uint64';
 }
 /** Go `string`. */
 export interface GobStringType {
+  /** Discriminant. */
   readonly kind: 'string';
 }
 /** Go `[]byte`, as a `Uint8Array`. */
 export interface GobBytesType {
+  /** Discriminant. */
   readonly kind: 'bytes';
 }
 
@@ -62,35 +69,47 @@ export type GobFields = { readonly [field: string]: GobType };
 
 /** A Go struct. */
 export interface GobStructType<F extends GobFields = GobFields> {
+  /** Discriminant. */
   readonly kind: 'struct';
   /** Go type name, as sent in the type definition. */
   readonly name: string;
   /** Go package name, used to spell `pkg.Name` inside the names of unnamed composite types. */
   readonly pkg: string | undefined;
+  /** The struct's fields by Go field name, in Go declaration order. */
   readonly fields: F;
 }
 /** A Go slice. */
 export interface GobSliceType<E extends GobType = GobType> extends GobNaming, GobBounds {
+  /** Discriminant. */
   readonly kind: 'slice';
+  /** The element schema. */
   readonly elem: E;
 }
 /** A Go array of fixed length. */
 export interface GobArrayType<E extends GobType = GobType> extends GobNaming {
+  /** Discriminant. */
   readonly kind: 'array';
+  /** The element schema. */
   readonly elem: E;
+  /** The array's fixed length. */
   readonly len: number;
 }
 /** A Go map, decoded as a JS `Map`. */
 export interface GobMapType<K extends GobType = GobType, V extends GobType = GobType>
   extends GobNaming,
     GobBounds {
+  /** Discriminant. */
   readonly kind: 'map';
+  /** The key schema. */
   readonly key: K;
+  /** The value schema. */
   readonly elem: V;
 }
 /** A Go pointer: gob flattens it; `undefined` stands for nil (an omitted struct field). */
 export interface GobPtrType<E extends GobValueType = GobValueType> {
+  /** Discriminant. */
   readonly kind: 'ptr';
+  /** The schema pointed to (a nil pointer decodes as that type's zero value, as in Go). */
   readonly elem: E;
 }
 
@@ -159,12 +178,19 @@ function array<E extends GobType>(elem: E, len: number, naming: GobNaming = {}):
 
 /** Schema builders. Basic types are shared constants; composite builders return fresh schemas. */
 export const t = {
+  /** Go `bool`. */
   bool: { kind: 'bool' } as GobBoolType,
+  /** Go `int`/`int32`/…, decoded as a `number`. */
   int: { kind: 'int' } as GobIntType,
+  /** Go `int64`, decoded as a `bigint`. */
   int64: { kind: 'int64' } as GobInt64Type,
+  /** Go `uint`/`uint32`/…, decoded as a `number`. */
   uint: { kind: 'uint' } as GobUintType,
+  /** Go `uint64`, decoded as a `bigint`. */
   uint64: { kind: 'uint64' } as GobUint64Type,
+  /** Go `string`. */
   string: { kind: 'string' } as GobStringType,
+  /** Go `[]byte`, as a `Uint8Array`. */
   bytes: { kind: 'bytes' } as GobBytesType,
   /** A struct named `name` (Go type name) with `fields` in Go declaration order. */
   struct,

@@ -34,28 +34,65 @@ const BUILTIN_NAMES: Record<number, string> = {
 
 /** A received or generated type definition. */
 export type WireType =
-  | { readonly kind: 'struct'; readonly name: string; readonly id: number; readonly fields: WireField[] }
-  | { readonly kind: 'slice'; readonly name: string; readonly id: number; readonly elem: number }
   | {
-      readonly kind: 'array';
+      /** The definition's kind. */
+      readonly kind: 'struct';
+      /** The Go type name (empty for an unnamed composite). */
       readonly name: string;
+      /** The type id the definition was sent under. */
       readonly id: number;
+      /** The fields, in Go declaration order. */
+      readonly fields: WireField[];
+    }
+  | {
+      /** The definition's kind. */
+      readonly kind: 'slice';
+      /** The Go type name (empty for an unnamed composite). */
+      readonly name: string;
+      /** The type id the definition was sent under. */
+      readonly id: number;
+      /** The element's type id. */
       readonly elem: number;
+    }
+  | {
+      /** The definition's kind. */
+      readonly kind: 'array';
+      /** The Go type name (empty for an unnamed composite). */
+      readonly name: string;
+      /** The type id the definition was sent under. */
+      readonly id: number;
+      /** The element's type id. */
+      readonly elem: number;
+      /** The array's length. */
       readonly len: number;
     }
   | {
+      /** The definition's kind. */
       readonly kind: 'map';
+      /** The Go type name (empty for an unnamed composite). */
       readonly name: string;
+      /** The type id the definition was sent under. */
       readonly id: number;
+      /** The key's type id. */
       readonly key: number;
+      /** The value's type id. */
       readonly elem: number;
     }
   /** GobEncoder / BinaryMarshaler / TextMarshaler types: opaque to us. */
-  | { readonly kind: 'opaque'; readonly name: string; readonly id: number };
+  | {
+      /** The definition's kind. */
+      readonly kind: 'opaque';
+      /** The Go type name (empty for an unnamed composite). */
+      readonly name: string;
+      /** The type id the definition was sent under. */
+      readonly id: number;
+    };
 
 /** One field of a struct definition. */
 export interface WireField {
+  /** The Go field name. */
   readonly name: string;
+  /** The type id of the field's type. */
   readonly id: number;
 }
 

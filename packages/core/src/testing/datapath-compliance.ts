@@ -23,7 +23,9 @@ import { ethernetFrame } from './frame-builder.js';
 
 /** One side of the pair a backend's setup provides. */
 export interface DatapathCompliancePeer {
+  /** The peer's name. */
   readonly name: PeerName;
+  /** The datapath under test. */
   readonly datapath: NetworkOverlay;
   /** The address its control connection uses (the sleeve also sends UDP to the outbound side's one). */
   readonly endpoint: Endpoint;
@@ -31,7 +33,9 @@ export interface DatapathCompliancePeer {
 
 /** What a backend's setup returns: two fresh datapaths that can reach each other. */
 export interface DatapathComplianceHarness {
+  /** The first peer (it dials). */
   readonly a: DatapathCompliancePeer;
+  /** The second peer (it accepts). */
   readonly b: DatapathCompliancePeer;
   /** Lets `ms` of (virtual) time pass, running due timers and pending deliveries. */
   advance(ms: number): Promise<void>;

@@ -27,12 +27,14 @@ export type MacLike = string | MacKey;
 
 /** IP protocol number of ICMP. */
 export const IP_PROTOCOL_ICMP = 1;
-/** ICMP echo request / reply types. */
+/** ICMP echo request type. */
 export const ICMP_ECHO_REQUEST = 8;
+/** ICMP echo reply type. */
 export const ICMP_ECHO_REPLY = 0;
 
 /** A frame too short or malformed for what the parser was asked to read. */
 export class FrameParseError extends WeaveError {
+  /** The error's stable name: `'FrameParseError'`. */
   override name = 'FrameParseError';
 }
 
@@ -133,11 +135,17 @@ export function icmpEcho(o: { reply?: boolean; id: number; seq: number; data?: U
 
 /** Options of {@link pingFrame}. */
 export interface PingOptions {
+  /** Source MAC (`aa:bb:…` or a {@link MacKey}). */
   srcMac: MacLike;
+  /** Destination MAC. */
   dstMac: MacLike;
+  /** Source IPv4 address, dotted. */
   srcIp: string;
+  /** Destination IPv4 address, dotted. */
   dstIp: string;
+  /** ICMP echo identifier (default 0). */
   id?: number;
+  /** ICMP echo sequence number (default 0). */
   seq?: number;
   /** ICMP data bytes (default 56, like `ping`; filled with a byte pattern). */
   size?: number;
@@ -164,44 +172,71 @@ export function pingFrame(o: PingOptions): Uint8Array {
 
 /** A parsed ARP message. */
 export interface ParsedArp {
+  /** ARP operation: 1 request, 2 reply. */
   op: number;
+  /** Sender hardware address, `aa:bb:…`. */
   senderMac: string;
+  /** Sender protocol address, dotted. */
   senderIp: string;
+  /** Target hardware address, `aa:bb:…`. */
   targetMac: string;
+  /** Target protocol address, dotted. */
   targetIp: string;
 }
 
 /** A parsed ICMP echo (or other ICMP message: id/seq are then bytes 4–7). */
 export interface ParsedIcmp {
+  /** ICMP type (8 echo request, 0 echo reply). */
   type: number;
+  /** ICMP code. */
   code: number;
+  /** Echo identifier. */
   id: number;
+  /** Echo sequence number. */
   seq: number;
+  /** Whether the ICMP checksum verifies. */
   checksumValid: boolean;
+  /** The echo payload. */
   data: Uint8Array;
 }
 
 /** A parsed IPv4 packet. */
 export interface ParsedIpv4 {
+  /** Source address, dotted. */
   src: string;
+  /** Destination address, dotted. */
   dst: string;
+  /** IP protocol number (1 = ICMP). */
   protocol: number;
+  /** Time to live. */
   ttl: number;
+  /** IP identification field. */
   id: number;
+  /** Whether Don't Fragment is set. */
   df: boolean;
+  /** The header's total length field. */
   totalLength: number;
+  /** Whether the header checksum verifies. */
   headerChecksumValid: boolean;
+  /** The bytes after the IP header. */
   payload: Uint8Array;
+  /** The ICMP message, when `protocol` is 1. */
   icmp?: ParsedIcmp;
 }
 
 /** A parsed Ethernet frame. */
 export interface ParsedFrame {
+  /** Destination MAC, `aa:bb:…`. */
   dst: string;
+  /** Source MAC, `aa:bb:…`. */
   src: string;
+  /** The EtherType (0x0800 IPv4, 0x0806 ARP). */
   etherType: number;
+  /** The bytes after the Ethernet header. */
   payload: Uint8Array;
+  /** The ARP packet, for EtherType 0x0806. */
   arp?: ParsedArp;
+  /** The IPv4 packet, for EtherType 0x0800. */
   ipv4?: ParsedIpv4;
 }
 

@@ -44,6 +44,7 @@ export const MEMORY_DEFAULT_MTU = 1376;
 
 /** A memory datapath's name is already registered on the wire for that peer. */
 export class MemoryWireConflictError extends WeaveError {
+  /** The error's stable name: `'MemoryWireConflictError'`. */
   override name = 'MemoryWireConflictError';
   constructor(overlay: string, peer: PeerName) {
     super(`memory wire: ${overlay} for ${peer} is already attached`);
@@ -52,6 +53,7 @@ export class MemoryWireConflictError extends WeaveError {
 
 /** A datapath was used after it was stopped. */
 export class MemoryDatapathStoppedError extends WeaveError {
+  /** The error's stable name: `'MemoryDatapathStoppedError'`. */
   override name = 'MemoryDatapathStoppedError';
   constructor() {
     super('memory datapath stopped');
@@ -72,6 +74,7 @@ export class MemoryWire {
   private readonly cuts = new Set<string>();
   private readonly random: Random;
   private loss = 0;
+  /** Frames delivered and dropped on this wire so far. */
   readonly stats: MemoryWireStats = { delivered: 0, dropped: 0 };
 
   /** `random` decides datagram loss (default: a fixed seed). */
@@ -121,26 +124,38 @@ const pairKey = (a: PeerName, b: PeerName) => (a < b ? `${a} ${b}` : `${b} ${a}`
 
 /** Options of a {@link MemoryDatapath}. */
 export interface MemoryDatapathOptions {
+  /** The wire shared by the peers' datapaths. */
   readonly wire: MemoryWire;
+  /** The peer this datapath belongs to. */
   readonly localPeer: PeerName;
   /** The overlay's name (`Overlays` feature, `name` attribute; default `memory`). */
   readonly name?: string;
   /** Largest Ethernet payload carried (default {@link MEMORY_DEFAULT_MTU}). */
   readonly mtu?: number;
+  /** Times heartbeats (default: the system clock). */
   readonly clock?: Clock;
+  /** Interval of the datapath heartbeats that confirm a connection (default {@link MEMORY_HEARTBEAT_MS}). */
   readonly heartbeatMs?: number;
 }
 
 /** The in-memory backend of one peer. */
 export class MemoryDatapath implements NetworkOverlay {
+  /** The overlay name (default `memory`). */
   readonly name: string;
+  /** The peer this datapath belongs to. */
   readonly localPeer: PeerName;
+  /** The MTU it reports for every connection. */
   readonly mtu: number;
   /** @internal */ readonly clock: Clock;
   /** @internal */ readonly heartbeatMs: number;
   /** @internal */ readonly wire: MemoryWire;
   /** How often routes / short IDs were invalidated (observable by tests). */
-  readonly invalidations = { routes: 0, shortIds: 0 };
+  readonly invalidations: {
+    /** Calls of `invalidateRoutes()`. */
+    routes: number;
+    /** Calls of `invalidateShortIDs()`. */
+    shortIds: number;
+  } = { routes: 0, shortIds: 0 };
   private readonly connections = new Map<PeerName, MemoryConnection>();
   private readonly all = new Set<MemoryConnection>();
   private consumer: FrameConsumer | undefined;
@@ -195,7 +210,19 @@ export class MemoryDatapath implements NetworkOverlay {
     this.invalidations.shortIds++;
   }
 
-  diagnostics(): { name: string; peer: PeerName; connections: { peer: PeerName; established: boolean }[] } {
+  diagnostics(): {
+    /** The overlay name. */
+    name: string;
+    /** The peer this datapath belongs to. */
+    peer: PeerName;
+    /** Every connection, with whether it is established. */
+    connections: {
+      /** The remote peer. */
+      peer: PeerName;
+      /** Whether heartbeats confirmed it. */
+      established: boolean;
+    }[];
+  } {
     return {
       name: this.name,
       peer: this.localPeer,
@@ -241,7 +268,9 @@ export class MemoryDatapath implements NetworkOverlay {
 
 /** One memory connection (forwarder) to one peer. */
 export class MemoryConnection extends EventEmitter<OverlayConnectionEvents> implements DatapathConnection {
+  /** The peer at the other end. */
   readonly remotePeer: PeerName;
+  /** The connection uid shared with the remote's connection. */
   readonly connUID: bigint;
   /** Test switch: when true, `forward` declines every batch (returns false). */
   declineForwarding = false;

@@ -3,7 +3,9 @@ import { MEMORY_DEFAULT_MTU } from './memory-datapath.js';
 
 /** Options of a {@link MemoryLocalPort}. */
 export interface MemoryLocalPortOptions {
+  /** The port's interface name (default `memory`). */
   readonly name?: string;
+  /** The MTU it reports (default {@link MEMORY_DEFAULT_MTU}). */
   readonly mtu?: number;
   /** Largest capture batch (default `DATAPATH_BATCH_SIZE`, 128). */
   readonly batchSize?: number;

@@ -20,6 +20,7 @@ export type RunUntilTarget<T> = PromiseLike<T> | (() => boolean);
 
 /** {@link runUntil} reached its `timeoutMs` of virtual time before its promise settled or condition held. */
 export class SimTimeoutError extends WeaveError {
+  /** The error's stable name: `'SimTimeoutError'`. */
   override name = 'SimTimeoutError';
   constructor(timeoutMs: number) {
     super(`condition not met after ${timeoutMs} ms of virtual time`);
@@ -28,6 +29,7 @@ export class SimTimeoutError extends WeaveError {
 
 /** {@link runUntil} ran out of timers (nothing left that could make progress) before its condition held. */
 export class SimStalledError extends WeaveError {
+  /** The error's stable name: `'SimStalledError'`. */
   override name = 'SimStalledError';
   constructor(virtualMs: number) {
     super(`condition not met after ${virtualMs} ms of virtual time and no timer is pending`);

@@ -96,6 +96,7 @@ export interface SimNetworkStats {
 
 /** The local end of a connection on a host that {@link SimNetwork.kill} took down. */
 export class SimHostKilledError extends WeaveError {
+  /** The error's stable name: `'SimHostKilledError'`. */
   override name = 'SimHostKilledError';
   constructor(ip: string) {
     super(`host ${ip} was killed`);
@@ -104,6 +105,7 @@ export class SimHostKilledError extends WeaveError {
 
 /** {@link SimNetwork.runUntilQuiet} hit its limit with network events still pending. */
 export class SimNetworkBusyError extends WeaveError {
+  /** The error's stable name: `'SimNetworkBusyError'`. */
   override name = 'SimNetworkBusyError';
   constructor(limitMs: number, pending: number) {
     super(`network not quiet after ${limitMs} ms of virtual time (${pending} events pending)`);
