@@ -5,6 +5,7 @@
 
 /** Ends the command with `exitCode`, printing `message` (one or more lines) to stderr when given. */
 export class CliExit extends Error {
+  /** The error's stable name: `'CliExit'`. */
   override readonly name: string = 'CliExit';
   /** Process exit status. */
   readonly exitCode: number;
@@ -17,6 +18,7 @@ export class CliExit extends Error {
 
 /** Wrong arguments: the usage text goes to stderr and the command exits with 1 (upstream `usage`). */
 export class UsageError extends CliExit {
+  /** The error's stable name: `'UsageError'`. */
   override readonly name: string = 'UsageError';
   constructor(message = '') {
     super(message, 1);

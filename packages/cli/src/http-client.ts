@@ -30,6 +30,7 @@ export interface HttpCallOptions {
  * one curl gives for it (7 could not connect, 28 timeout), which the upstream script passes on.
  */
 export class HttpConnectError extends Error {
+  /** The error's stable name: `'HttpConnectError'`. */
   override readonly name = 'HttpConnectError';
   /** curl-compatible exit status. */
   readonly exitCode: number;

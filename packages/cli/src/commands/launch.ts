@@ -98,7 +98,9 @@ async function waitForStatus(ctx: CliContext, pid: number, logStart: number): Pr
       const output = readFrom(ctx.paths.logFile, logStart).trimEnd();
       throw new CliExit(
         'The weave container has died. Consult the container logs for further details.\n' +
-          `(weaver's log: ${ctx.paths.logFile}${output === '' ? ')' : `; its last words:\n${lastLines(output, 5)}`}`,
+          (output === ''
+            ? `(weaver's log: ${ctx.paths.logFile})`
+            : `weaver's log (${ctx.paths.logFile}) ends with:\n${lastLines(output, 5)}`),
         1,
       );
     }
