@@ -50,6 +50,7 @@ export interface WeaverConfig {
 
 /** A command line upstream would refuse: the text to log (FATA) and the exit code. */
 export class WeaverUsageError extends Error {
+  /** The error's stable name: `'WeaverUsageError'`. */
   override name = 'WeaverUsageError';
   constructor(
     message: string,
@@ -275,7 +276,12 @@ export function parseWeaverArgs(
             ...(o.resolvConf !== '' ? { upstream: readResolvConf(o.resolvConf as string) } : {}),
           },
     datapath,
-    bridge: { name: o.weaveBridge as string, ...((o.mtu as number) > 0 ? { mtu: o.mtu as number } : {}) },
+    // The bridge outlives the daemon (containers stay attached across restarts); `weave reset` removes it.
+    bridge: {
+      name: o.weaveBridge as string,
+      keep: true,
+      ...((o.mtu as number) > 0 ? { mtu: o.mtu as number } : {}),
+    },
     ...(dbPrefix !== '' ? { dataDir: `${dbPrefix}data` } : {}),
   };
 

@@ -226,6 +226,10 @@ export class Weaver {
     const dnsAddr = config.peer.dns === false ? undefined : this.peer.dns.address();
     if (dnsAddr) logger.info(`Listening for DNS queries on ${dnsAddr.host}:${dnsAddr.port}`);
 
+    // iptables before the listeners: the first POST /expose may come right after they listen.
+    const bridge = this.peer.datapath.bridge;
+    if (bridge !== undefined) await this.startExposeRules(bridge);
+
     try {
       if (config.httpAddr !== '') {
         const s = await this.bind(config.httpAddr, this.controlApi);
@@ -246,9 +250,6 @@ export class Weaver {
       await this.stopEverything();
       throw err;
     }
-
-    const bridge = this.peer.datapath.bridge;
-    if (bridge !== undefined) await this.startExposeRules(bridge);
 
     this.backend.setStarted(true);
     this.state = 'running';

@@ -94,7 +94,7 @@ describe('weaver flags', () => {
       ipam: { range: '172.16.16.0/24', defaultSubnet: '172.16.16.0/25', init: 'consensus=3' },
       dns: { domain: 'example.local.', listen: '127.0.0.1:5353', ttl: 5 },
       datapath: 'none',
-      bridge: { name: 'wwbr', mtu: 1400 },
+      bridge: { name: 'wwbr', keep: true, mtu: 1400 },
       dataDir: '/tmp/x/weavedata',
     });
     expect(c.httpAddr).toBe('127.0.0.1:0');
