@@ -7,7 +7,9 @@
 //                                                 no  ─▶ TC_ACT_OK: the frame reaches the TAP, i.e.
 //                                                        the TypeScript router (miss)
 //   VXLAN device ingress ── fdp_ingress ── VNI dst short ID ours and deliver flow fresh?
-//                                                 yes ─▶ redirect into the local-port TAP's ingress
+//                                                 yes ─▶ the container's bridge port, when
+//                                                        fdp_egress saw its MAC arrive there;
+//                                                        else into the local-port TAP's ingress
 //                                                        (the bridge sees it as from the router)
 //                                                 no  ─▶ prepend [outer src IPv4 BE][tunnel id BE]
 //                                                        ─▶ redirect to the miss TAP (userspace:
@@ -15,8 +17,9 @@
 //
 // The control plane fills the maps (bpftool on pinned maps). Flows carry the generation of `cfg`
 // at install time: bumping the generation drops every flow at once (route changes, short IDs).
-// They also carry an expiry (CLOCK_MONOTONIC ns) so the router keeps seeing a frame of every
-// flow now and then and keeps its MAC ages fresh.
+// They also carry two times (CLOCK_MONOTONIC ns): past `refresh_ns` exactly one frame of the flow
+// goes to the router (which keeps its MAC ages fresh and re-installs the flow) while the others
+// still take the kernel path; past `expires_ns` (an idle flow) every frame goes to the router.
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
@@ -40,7 +43,8 @@ struct send_val {
 	__u32 remote_ipv4; // host byte order, as bpf_tunnel_key wants it
 	__u32 tunnel_id;   // src short ID | dst short ID << 12
 	__u32 generation;
-	__u32 reserved;
+	__u32 claimed;     // a frame past refresh_ns went to the router already
+	__u64 refresh_ns;
 	__u64 expires_ns;
 };
 
@@ -53,8 +57,16 @@ struct deliver_key {
 
 struct deliver_val {
 	__u32 generation;
-	__u32 reserved;
+	__u32 claimed;
+	__u64 refresh_ns;
 	__u64 expires_ns;
+};
+
+// Where a local MAC lives: the bridge port (host-side veth) its frames entered the bridge on, as
+// fdp_egress sees them (skb->ingress_ifindex). Lets fdp_ingress skip the bridge, as a bridge port does.
+struct port_val {
+	__u32 ifindex;
+	__u32 generation;
 };
 
 enum fdp_stat {
@@ -88,6 +100,13 @@ struct {
 } deliver_flows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); // MAC in the low 48 bits, as bytes 0..5 of the key
+	__type(value, struct port_val);
+} local_ports SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_COUNT);
 	__type(key, __u32);
@@ -99,6 +118,23 @@ static __always_inline void count(__u32 which)
 	__u64 *n = bpf_map_lookup_elem(&stats, &which);
 	if (n)
 		*n += 1;
+}
+
+// Whether a flow may carry this frame: current generation, not expired, and past its refresh time
+// only once the router has been sent one frame (this one is then it: not carried).
+static __always_inline int usable(__u32 generation, __u32 current, __u32 *claimed, __u64 refresh_ns,
+				  __u64 expires_ns)
+{
+	if (generation != current)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	if (now > expires_ns)
+		return 0;
+	if (now > refresh_ns && !*claimed) {
+		*claimed = 1; // a race between CPUs may let two frames through: harmless
+		return 0;
+	}
+	return 1;
 }
 
 static __always_inline struct fdp_cfg *config(void)
@@ -120,8 +156,17 @@ int fdp_egress(struct __sk_buff *skb)
 	struct send_key key;
 	__builtin_memcpy(key.dst, data, 6);
 	__builtin_memcpy(key.src, data + 6, 6);
+	if (skb->ingress_ifindex && skb->ingress_ifindex != c->port_ifindex) {
+		__u64 mac = 0;
+		__builtin_memcpy(&mac, key.src, 6);
+		struct port_val *p = bpf_map_lookup_elem(&local_ports, &mac);
+		if (!p || p->ifindex != skb->ingress_ifindex || p->generation != c->generation) {
+			struct port_val v = {.ifindex = skb->ingress_ifindex, .generation = c->generation};
+			bpf_map_update_elem(&local_ports, &mac, &v, BPF_ANY);
+		}
+	}
 	struct send_val *flow = bpf_map_lookup_elem(&send_flows, &key);
-	if (!flow || flow->generation != c->generation || flow->expires_ns < bpf_ktime_get_ns()) {
+	if (!flow || !usable(flow->generation, c->generation, &flow->claimed, flow->refresh_ns, flow->expires_ns)) {
 		count(STAT_MISS_OUT);
 		return TC_ACT_OK;
 	}
@@ -159,8 +204,14 @@ int fdp_ingress(struct __sk_buff *skb)
 			__builtin_memcpy(key.src, data + 6, 6);
 			key.src_short = vni & 0xfff;
 			struct deliver_val *flow = bpf_map_lookup_elem(&deliver_flows, &key);
-			if (flow && flow->generation == c->generation && flow->expires_ns >= bpf_ktime_get_ns()) {
+			if (flow && usable(flow->generation, c->generation, &flow->claimed, flow->refresh_ns,
+					   flow->expires_ns)) {
 				count(STAT_DELIVERED);
+				__u64 mac = 0;
+				__builtin_memcpy(&mac, key.dst, 6);
+				struct port_val *p = bpf_map_lookup_elem(&local_ports, &mac);
+				if (p && p->generation == c->generation && p->ifindex)
+					return bpf_redirect(p->ifindex, 0);
 				return bpf_redirect(c->port_ifindex, BPF_F_INGRESS);
 			}
 		}

@@ -11,9 +11,10 @@ import { isIPv4 } from 'node:net';
  *                generation u32 | reserved u32                                     (24 bytes)
  * send_flows     key: src MAC[6] | dst MAC[6]                                      (12 bytes)
  *                val: remote IPv4 u32 (host order) | tunnel id u32 | generation u32 |
- *                     reserved u32 | expires ns u64 (CLOCK_MONOTONIC)               (24 bytes)
+ *                     claimed u32 | refresh ns u64 | expires ns u64 (CLOCK_MONOTONIC) (32 bytes)
  * deliver_flows  key: src MAC[6] | dst MAC[6] | src short ID u16 | reserved u16   (16 bytes)
- *                val: generation u32 | reserved u32 | expires ns u64               (16 bytes)
+ *                val: generation u32 | claimed u32 | refresh ns u64 | expires ns u64 (24 bytes)
+ * local_ports    key: MAC u64 (bytes 0..5); val: bridge port ifindex u32, generation u32
  * stats          per-CPU u64 counters 0..4 (sent, delivered, miss out, miss in, errors)
  * ```
  */
@@ -23,6 +24,7 @@ export const BpfMap = {
   cfg: 'cfg',
   sendFlows: 'send_flows',
   deliverFlows: 'deliver_flows',
+  localPorts: 'local_ports',
   stats: 'stats',
 } as const;
 
@@ -87,19 +89,26 @@ export function encodeSendKey(srcMac: MacKey, dstMac: MacKey): Uint8Array {
   return out;
 }
 
-/** The 24-byte value of a send flow. */
+/** When a flow hands the router one frame (`refreshNs`) and when it stops carrying any (`expiresNs`). */
+export interface FlowTimes {
+  readonly refreshNs: bigint;
+  readonly expiresNs: bigint;
+}
+
+/** The 32-byte value of a send flow (`claimed` starts at 0). */
 export function encodeSendValue(
   remoteIp: string,
   tunnelId: number,
   generation: number,
-  expiresNs: bigint,
+  t: FlowTimes,
 ): Uint8Array {
-  const out = new Uint8Array(24);
+  const out = new Uint8Array(32);
   const v = new DataView(out.buffer);
   u32(v, 0, ipv4ToNumber(remoteIp));
   u32(v, 4, tunnelId);
   u32(v, 8, generation);
-  v.setBigUint64(16, expiresNs, true);
+  v.setBigUint64(16, t.refreshNs, true);
+  v.setBigUint64(24, t.expiresNs, true);
   return out;
 }
 
@@ -112,13 +121,19 @@ export function encodeDeliverKey(srcShortId: number, srcMac: MacKey, dstMac: Mac
   return out;
 }
 
-/** The 16-byte value of a deliver flow. */
-export function encodeDeliverValue(generation: number, expiresNs: bigint): Uint8Array {
-  const out = new Uint8Array(16);
+/** The 24-byte value of a deliver flow (`claimed` starts at 0). */
+export function encodeDeliverValue(generation: number, t: FlowTimes): Uint8Array {
+  const out = new Uint8Array(24);
   const v = new DataView(out.buffer);
   u32(v, 0, generation);
-  v.setBigUint64(8, expiresNs, true);
+  v.setBigUint64(8, t.refreshNs, true);
+  v.setBigUint64(16, t.expiresNs, true);
   return out;
+}
+
+/** Flow times for a flow installed now with lifetime `ttlMs`: refresh after it, expiry 50 % later. */
+export function flowTimes(ttlMs: number): FlowTimes {
+  return { refreshNs: monotonicNsIn(ttlMs), expiresNs: monotonicNsIn(ttlMs * 1.5) };
 }
 
 /** Bytes as bpftool's `hex 0a 00 …` argument. */

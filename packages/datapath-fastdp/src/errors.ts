@@ -2,6 +2,7 @@ import { WeaveError } from '@weave-ts/core';
 
 /** A short ID outside 0..4095. */
 export class InvalidShortIdError extends WeaveError {
+  /** The error's stable name: `'InvalidShortIdError'`. */
   override name = 'InvalidShortIdError';
   constructor(id: number) {
     super(`short ID must be an integer in 0..4095, got ${id}`);
@@ -14,6 +15,7 @@ export class InvalidShortIdError extends WeaveError {
  * connection on the (encrypted) sleeve and shows this reason.
  */
 export class FastdpEncryptionUnsupportedError extends WeaveError {
+  /** The error's stable name: `'FastdpEncryptionUnsupportedError'`. */
   override name = 'FastdpEncryptionUnsupportedError';
   constructor() {
     super('encryption needs IPsec ESP, not available: using sleeve');
@@ -22,6 +24,7 @@ export class FastdpEncryptionUnsupportedError extends WeaveError {
 
 /** The remote sent no `ShortID` feature, so no tunnel id can name it. */
 export class NoShortIdError extends WeaveError {
+  /** The error's stable name: `'NoShortIdError'`. */
   override name = 'NoShortIdError';
   constructor(peer: string) {
     super(`peer ${peer} has no short ID`);
@@ -30,6 +33,7 @@ export class NoShortIdError extends WeaveError {
 
 /** The overlay was stopped. */
 export class FastdpStoppedError extends WeaveError {
+  /** The error's stable name: `'FastdpStoppedError'`. */
   override name = 'FastdpStoppedError';
   constructor() {
     super('fastdp overlay stopped');
@@ -38,6 +42,7 @@ export class FastdpStoppedError extends WeaveError {
 
 /** The kernel side could not be set up (the reason names the step that failed). */
 export class FastdpUnavailableError extends WeaveError {
+  /** The error's stable name: `'FastdpUnavailableError'`. */
   override name = 'FastdpUnavailableError';
   constructor(reason: string) {
     super(`fast datapath unavailable: ${reason}`);
@@ -46,6 +51,7 @@ export class FastdpUnavailableError extends WeaveError {
 
 /** Fastdp heartbeats stopped arriving: the forwarder is unhealthy (not fatal; sleeve takes over). */
 export class VxlanHeartbeatTimeoutError extends WeaveError {
+  /** The error's stable name: `'VxlanHeartbeatTimeoutError'`. */
   override name = 'VxlanHeartbeatTimeoutError';
   constructor() {
     super('timed out waiting for vxlan heartbeat');

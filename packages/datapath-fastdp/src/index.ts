@@ -56,6 +56,8 @@ export {
   encodeSendValue,
   encodeDeliverKey,
   encodeDeliverValue,
+  flowTimes,
+  type FlowTimes,
   ipv4ToNumber,
   numberToIpv4,
 } from './bpf-maps.js';

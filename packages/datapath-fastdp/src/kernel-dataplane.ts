@@ -12,7 +12,7 @@ import {
   encodeSendKey,
   encodeSendValue,
   mapUpdateLine,
-  monotonicNsIn,
+  flowTimes,
   numberToIpv4,
 } from './bpf-maps.js';
 import { FASTDP_DEFAULT_MTU, VXLAN_HEADER_SIZE } from './constants.js';
@@ -332,11 +332,7 @@ export class KernelDataplane implements FastdpDataplane {
       const id = `${f.remoteIp}/${f.tunnelId}`;
       if (!this.needsInstall(this.sendFlows, key, id, ttlMs)) continue;
       this.queue.push(
-        mapUpdateLine(
-          map,
-          key,
-          encodeSendValue(f.remoteIp, f.tunnelId, this.generation, monotonicNsIn(ttlMs)),
-        ),
+        mapUpdateLine(map, key, encodeSendValue(f.remoteIp, f.tunnelId, this.generation, flowTimes(ttlMs))),
       );
     }
     this.kick();
@@ -347,7 +343,7 @@ export class KernelDataplane implements FastdpDataplane {
     for (const f of flows) {
       const key = encodeDeliverKey(f.srcShortId, f.srcMac, f.dstMac);
       if (!this.needsInstall(this.deliverFlows, key, '', ttlMs)) continue;
-      this.queue.push(mapUpdateLine(map, key, encodeDeliverValue(this.generation, monotonicNsIn(ttlMs))));
+      this.queue.push(mapUpdateLine(map, key, encodeDeliverValue(this.generation, flowTimes(ttlMs))));
     }
     this.kick();
   }

@@ -7,6 +7,7 @@ import {
   encodeDeliverValue,
   encodeSendKey,
   encodeSendValue,
+  FASTDP_BPF_OBJECT,
   FASTDP_DEFAULT_MTU,
   InvalidShortIdError,
   ipv4ToNumber,
@@ -88,23 +89,47 @@ describe('BPF map records (little-endian, as bpf/fastdp.c declares them)', () =>
     ).toBe(['05000000', '02010000', '07000000', 'bc0a0000', '03000000', '00000000'].join(''));
   });
 
-  it('send flow: src MAC, dst MAC; remote IPv4 in host order, tunnel id, generation, expiry', () => {
+  it('send flow: src MAC, dst MAC; remote IPv4 in host order, tunnel id, generation, claimed, times', () => {
     expect(hex(encodeSendKey(0x0a0000000001, 0xffeeddccbbaa))).toBe('0a0000000001ffeeddccbbaa');
-    expect(hex(encodeSendValue('10.249.0.2', 0x002001, 9, 0x1122334455667788n))).toBe(
-      '0200f90a012000000900000000000000' + '8877665544332211',
+    const times = { refreshNs: 0x1122334455667788n, expiresNs: 0x0102030405060708n };
+    expect(hex(encodeSendValue('10.249.0.2', 0x002001, 9, times))).toBe(
+      ['0200f90a', '01200000', '09000000', '00000000', '8877665544332211', '0807060504030201'].join(''),
     );
   });
 
-  it('deliver flow: src MAC, dst MAC, src short ID u16; generation, expiry', () => {
+  it('deliver flow: src MAC, dst MAC, src short ID u16; generation, claimed, times', () => {
     expect(hex(encodeDeliverKey(0x123, 0x0a0000000002, 0x0a0000000001))).toBe(
       '0a00000000020a000000000123010000',
     );
-    expect(hex(encodeDeliverValue(2, 1n))).toBe('02000000000000000100000000000000');
+    expect(hex(encodeDeliverValue(2, { refreshNs: 1n, expiresNs: 2n }))).toBe(
+      ['02000000', '00000000', '0100000000000000', '0200000000000000'].join(''),
+    );
   });
 
   it('IPv4 numbers round-trip and bad addresses are refused', () => {
     expect(ipv4ToNumber('10.249.0.2')).toBe(0x0af90002);
     expect(numberToIpv4(0x0af90002)).toBe('10.249.0.2');
     expect(() => ipv4ToNumber('10.1.2')).toThrow('not an IPv4 address: 10.1.2');
+  });
+});
+
+describe('the committed BPF object matches these layouts', () => {
+  it('declares the map value sizes the encoders write (from its BTF, via bpftool)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    let dump: string;
+    try {
+      dump = execFileSync('bpftool', ['btf', 'dump', 'file', FASTDP_BPF_OBJECT], { encoding: 'utf8' });
+    } catch {
+      return; // bpftool not installed: nothing to compare against
+    }
+    const size = (name: string) => Number(new RegExp(`STRUCT '${name}' size=(\\d+)`).exec(dump)?.[1]);
+    expect(size('fdp_cfg')).toBe(
+      encodeConfig({ vxlanIfindex: 0, portIfindex: 0, missIfindex: 0, localShortId: 0, generation: 0 })
+        .length,
+    );
+    expect(size('send_key')).toBe(encodeSendKey(0, 0).length);
+    expect(size('send_val')).toBe(encodeSendValue('0.0.0.0', 0, 0, { refreshNs: 0n, expiresNs: 0n }).length);
+    expect(size('deliver_key')).toBe(encodeDeliverKey(0, 0, 0).length);
+    expect(size('deliver_val')).toBe(encodeDeliverValue(0, { refreshNs: 0n, expiresNs: 0n }).length);
   });
 });
