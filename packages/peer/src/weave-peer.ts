@@ -254,6 +254,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
   #ownDns: OwnDnsRecord[];
   #ready: Deferred | undefined;
   #stopping: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
   readonly #dns: PeerDns;
 
   /** Use {@link createPeer}. @throws InvalidPeerOptionError (a subclass per condition) */
@@ -356,8 +357,18 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
    * listening. Rejects with a typed error (e.g. {@link AddressInUseError}) and leaves nothing bound.
    */
   async start(): Promise<void> {
-    if (this.#state === 'running' || this.#state === 'starting') return;
-    if (this.#state === 'stopping') await this.#stopping;
+    if (this.#state === 'running') return;
+    if (this.#starting) return this.#starting;
+    this.#starting = this.#start();
+    try {
+      await this.#starting;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  async #start(): Promise<void> {
+    if (this.#state === 'stopping') await this.#stopping?.catch(() => {});
     this.#state = 'starting';
     const cleanup: (() => Promise<void> | void)[] = [];
     try {
@@ -578,17 +589,8 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
    */
   async stop(): Promise<void> {
     if (this.#state === 'stopping') return this.#stopping;
-    if (this.#state === 'starting') {
-      // Let the start finish (or fail) first, then stop what it built.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.off('started', done);
-          resolve();
-        };
-        this.once('started', done);
-        setImmediate(() => this.#state !== 'starting' && done());
-      });
-    }
+    // Let a start in progress finish (or fail) first, then stop what it built.
+    if (this.#starting) await this.#starting.catch(() => {});
     if (this.#state !== 'running') {
       this.#state = 'stopped';
       return;

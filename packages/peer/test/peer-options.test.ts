@@ -300,6 +300,17 @@ describe('lifecycle', () => {
     }
   });
 
+  it('concurrent start() calls share one start; stop() during a start waits for it', async () => {
+    const peer = running();
+    const first = peer.start();
+    const second = peer.start();
+    expect(peer.state).toBe('starting');
+    const stopped = peer.stop();
+    await Promise.all([first, second, stopped]);
+    expect(peer.state).toBe('stopped');
+    expect(peer.dns.address()).toBeUndefined();
+  });
+
   it('await using stops the peer at scope exit', async () => {
     let escaped: WeavePeer | undefined;
     {
