@@ -48,7 +48,7 @@ export async function bench(): Promise<void> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const asGiven = { ...process.env, WEAVE_HTTP_ADDR: addr };
+  const asGiven: NodeJS.ProcessEnv = { ...process.env, WEAVE_HTTP_ADDR: addr };
   const { NODE_EXTRA_CA_CERTS: extra, ...quiet } = asGiven;
   console.log(
     `${RUNS} runs each (after ${WARMUP} warm-up), wall time per process; target: weave status < 150 ms`,
