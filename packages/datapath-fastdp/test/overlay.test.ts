@@ -187,7 +187,7 @@ describe('fastdp forwarder: heartbeats', () => {
     const { fa } = connect(w);
     const good = w.tunnel.sent[0]!.frame;
     const otherUid = good.slice();
-    otherUid[21] ^= 1;
+    otherUid[21] = otherUid[21]! ^ 1;
     const truncated = good.slice(0, 200);
     w.b.plane.receive([
       { remoteIp: '10.0.0.1', tunnelId: tunnelIdFor(1, 2), frame: otherUid },
