@@ -208,7 +208,7 @@ static conn_t *conn_at(wn_fastpath_t *fp, uint32_t id) {
 static void conn_clear(conn_t *c) {
   for (int i = 0; i < 2; i++) bits_free(&c->windows[i].sets[0]), bits_free(&c->windows[i].sets[1]);
   uint32_t gen = c->gen + 1;
-  memset(c, 0, sizeof *c);
+  wn_wipe(c, sizeof *c); /* the session key must not outlive the connection (even when freed next) */
   c->gen = gen;
 }
 
@@ -584,9 +584,7 @@ static void finalize_box(napi_env env, void *data, void *hint) {
 
 wn_fastpath_t *wn_fastpath_get(napi_env env, napi_value v) {
   void *data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, v, &data) != napi_ok || ((box_t *)data)->fp == NULL ||
+  if (!wn_tagged_external(env, v, &WN_TAG_FAST_PATH, &data) || ((box_t *)data)->fp == NULL ||
       ((box_t *)data)->fp->closed) {
     wn_throw_type(env, "handle must be an open fast path handle");
     return NULL;
@@ -658,10 +656,9 @@ napi_value fastpath_create(napi_env env, napi_callback_info info) {
   memcpy(fp->name, name, NAME_SIZE);
   box->fp = fp;
   napi_value handle;
-  if (napi_create_external(env, box, finalize_box, NULL, &handle) != napi_ok) {
+  if (!wn_create_tagged_external(env, box, finalize_box, &WN_TAG_FAST_PATH, &handle)) {
     release(fp);
     free(box);
-    wn_throw_napi_failure(env, "napi_create_external");
     return NULL;
   }
   return handle;
@@ -670,7 +667,7 @@ napi_value fastpath_create(napi_env env, napi_callback_info info) {
 napi_value fastpath_close(napi_env env, napi_callback_info info) {
   WN_ARGS(1);
   void *data = NULL;
-  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok)
+  if (argc < 1 || !wn_tagged_external(env, argv[0], &WN_TAG_FAST_PATH, &data))
     return wn_throw_type(env, "handle must be a fast path handle");
   box_t *box = data;
   wn_fastpath_t *fp = box->fp;

@@ -95,6 +95,33 @@ bool wn_get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len, const
   return true;
 }
 
+const napi_type_tag WN_TAG_UDP_SOCKET = {0x7765617665756470ULL, 0x736f636b65740001ULL};
+const napi_type_tag WN_TAG_FAST_PATH = {0x7765617665667374ULL, 0x7061746800000001ULL};
+const napi_type_tag WN_TAG_TAP_READER = {0x7765617665746170ULL, 0x7265616465720001ULL};
+
+bool wn_create_tagged_external(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag,
+                               napi_value *out) {
+  if (napi_create_external(env, data, finalize, NULL, out) != napi_ok) {
+    wn_throw_napi_failure(env, "napi_create_external");
+    return false;
+  }
+  if (napi_type_tag_object(env, *out, tag) != napi_ok)
+    napi_fatal_error("weave_host", NAPI_AUTO_LENGTH, "cannot type-tag a new handle", NAPI_AUTO_LENGTH);
+  return true;
+}
+
+bool wn_tagged_external(napi_env env, napi_value v, const napi_type_tag *tag, void **out) {
+  napi_valuetype type;
+  bool tagged = false;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external) return false;
+  if (napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok || !tagged) return false;
+  return napi_get_value_external(env, v, out) == napi_ok;
+}
+
+void wn_wipe(void *p, size_t n) {
+  explicit_bzero(p, n);
+}
+
 bool wn_export(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value f;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f) == napi_ok &&

@@ -40,6 +40,21 @@ bool wn_get_string(napi_env env, napi_value v, char *buf, size_t cap, const char
 /* Data pointer and length of a Uint8Array (Buffer included), honouring its byte offset. */
 bool wn_get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len, const char *name);
 
+/* Type tags of the addon's handles (napi_external values): a handle of one kind passed where another
+ * is expected, or a foreign external, is refused instead of being cast. */
+extern const napi_type_tag WN_TAG_UDP_SOCKET;
+extern const napi_type_tag WN_TAG_FAST_PATH;
+extern const napi_type_tag WN_TAG_TAP_READER;
+/* napi_create_external, then tags it. Returns false (error pending, `data` still the caller's) when
+ * the external cannot be made; tagging a fresh external cannot fail short of a broken runtime, which
+ * aborts (the external would already own `data`). */
+bool wn_create_tagged_external(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag,
+                               napi_value *out);
+/* The data of `v` if it is an external tagged `tag`; false (no exception) otherwise. */
+bool wn_tagged_external(napi_env env, napi_value v, const napi_type_tag *tag, void **out);
+/* Overwrites secrets in a way the compiler may not drop as a dead store. */
+void wn_wipe(void *p, size_t n);
+
 /* Registers one function property on `exports`. */
 bool wn_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 

@@ -76,6 +76,7 @@ static void hsalsa20(uint8_t out[32], const uint8_t key[32], const uint8_t in[16
   salsa20_rounds(x);
   static const int pick[8] = {0, 5, 10, 15, 6, 7, 8, 9};
   for (int i = 0; i < 8; i++) store32(out + 4 * i, x[pick[i]]);
+  wn_wipe(x, sizeof x);
 }
 
 /* Salsa20/20 keystream state for one (key, 8-byte nonce); `next` writes block `counter++`. */
@@ -95,6 +96,7 @@ static void salsa20_next(salsa20_t *st, uint8_t block[64]) {
   salsa20_rounds(x);
   for (int i = 0; i < 16; i++) store32(block + 4 * i, x[i] + st->input[i]);
   if (++st->input[8] == 0) st->input[9]++;
+  wn_wipe(x, sizeof x);
 }
 
 /* Four consecutive blocks at once: each vector holds one state word of four blocks (counters n..n+3),
@@ -128,6 +130,8 @@ static void salsa20_next4(salsa20_t *st, uint8_t blocks[256]) {
   uint64_t next = ((uint64_t)st->input[9] << 32 | st->input[8]) + 4;
   st->input[8] = (uint32_t)next;
   st->input[9] = (uint32_t)(next >> 32);
+  wn_wipe(in, sizeof in);
+  wn_wipe(x, sizeof x);
 }
 
 static void xor_words(uint8_t *out, const uint8_t *in, const uint8_t *ks, size_t len) {
@@ -156,6 +160,8 @@ static void salsa20_xor(salsa20_t *st, uint8_t *out, const uint8_t *in, size_t l
     salsa20_next(st, block);
     for (size_t i = 0; i < len; i++) out[i] = in[i] ^ block[i];
   }
+  wn_wipe(blocks, sizeof blocks);
+  wn_wipe(block, sizeof block);
 }
 
 static inline uint64_t load64(const uint8_t *p) {
@@ -252,6 +258,7 @@ static void poly1305(uint8_t tag[16], const uint8_t *m, size_t len, const uint8_
   h2 &= MASK42;
   store64(tag, h0 | (h1 << 44));
   store64(tag + 8, (h1 >> 20) | (h2 << 24));
+  wn_wipe(&p, sizeof p);
 }
 
 /* The stream for (key, nonce) positioned after the Poly1305 key, which goes to poly_key; the rest of
@@ -264,7 +271,8 @@ static void xsalsa20_start(salsa20_t *st, uint8_t poly_key[32], uint8_t first32[
   salsa20_next(st, block);
   memcpy(poly_key, block, 32);
   memcpy(first32, block + 32, 32);
-  memset(subkey, 0, sizeof subkey);
+  wn_wipe(subkey, sizeof subkey);
+  wn_wipe(block, sizeof block);
 }
 
 static void xor_with(uint8_t *out, const uint8_t *in, const uint8_t *ks, size_t len) {
@@ -299,7 +307,10 @@ void wn_secretbox_seal(uint8_t *out, const uint8_t *msg, size_t msg_len, const u
   xor_with(ct, msg, first, head);
   salsa20_xor(&st, ct + head, msg + head, msg_len - head);
   poly1305(out, ct, msg_len, poly_key);
-  memset(poly_key, 0, sizeof poly_key);
+  /* The stream state holds the XSalsa20 subkey: wipe it with the rest. */
+  wn_wipe(poly_key, sizeof poly_key);
+  wn_wipe(first, sizeof first);
+  wn_wipe(&st, sizeof st);
 }
 
 bool wn_secretbox_open(uint8_t *out, const uint8_t *box, size_t box_len, const uint8_t nonce[24],
@@ -310,14 +321,19 @@ bool wn_secretbox_open(uint8_t *out, const uint8_t *box, size_t box_len, const u
   xsalsa20_start(&st, poly_key, first, nonce, key);
   const uint8_t *ct = box + 16;
   poly1305(tag, ct, out_len, poly_key);
-  memset(poly_key, 0, sizeof poly_key);
+  wn_wipe(poly_key, sizeof poly_key);
   uint32_t diff = 0;
   for (int i = 0; i < 16; i++) diff |= (uint32_t)(tag[i] ^ box[i]);
-  if (diff != 0) return false;
-  size_t head = out_len < 32 ? out_len : 32;
-  xor_with(out, ct, first, head);
-  salsa20_xor(&st, out + head, ct + head, out_len - head);
-  return true;
+  if (diff == 0) {
+    size_t head = out_len < 32 ? out_len : 32;
+    xor_with(out, ct, first, head);
+    salsa20_xor(&st, out + head, ct + head, out_len - head);
+  }
+  /* The stream state holds the XSalsa20 subkey: wipe it with the rest, on both outcomes. */
+  wn_wipe(first, sizeof first);
+  wn_wipe(&st, sizeof st);
+  wn_wipe(tag, sizeof tag);
+  return diff == 0;
 }
 
 napi_value secretbox_seal(napi_env env, napi_callback_info info) {

@@ -230,10 +230,9 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
     free(box);
     return NULL;
   }
-  if (napi_create_external(env, box, finalize_box, NULL, &handle) != napi_ok) {
+  if (!wn_create_tagged_external(env, box, finalize_box, &WN_TAG_TAP_READER, &handle)) {
     wn_poller_shutdown(&r->poller);
     free(box);
-    wn_throw_napi_failure(env, "napi_create_external");
     return NULL;
   }
   r->box = box;
@@ -244,9 +243,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
 
 static reader_t *get_reader(napi_env env, napi_value v) {
   void *data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, v, &data) != napi_ok) {
+  if (!wn_tagged_external(env, v, &WN_TAG_TAP_READER, &data)) {
     wn_throw_type(env, "handle must be a reader handle");
     return NULL;
   }

@@ -190,11 +190,10 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
   s->pmtudisc = IP_PMTUDISC_DONT;
   s->env = env;
   napi_value handle, result, v;
-  if (napi_create_external(env, s, finalize_sock, NULL, &handle) != napi_ok) {
+  if (!wn_create_tagged_external(env, s, finalize_sock, &WN_TAG_UDP_SOCKET, &handle)) {
     close(fd);
     close(probe);
     free(s);
-    wn_throw_napi_failure(env, "napi_create_external");
     return NULL;
   }
   napi_add_env_cleanup_hook(env, on_env_teardown, s);
@@ -215,9 +214,7 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
 
 static udp_sock_t *get_sock(napi_env env, napi_value v) {
   void *data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, v, &data) != napi_ok) {
+  if (!wn_tagged_external(env, v, &WN_TAG_UDP_SOCKET, &data)) {
     wn_throw_type(env, "handle must be a UDP socket handle");
     return NULL;
   }
@@ -270,57 +267,91 @@ napi_value udp_send(napi_env env, napi_callback_info info) {
 
   struct mmsghdr msgs[UDP_SEND_CHUNK];
   struct iovec iovs[UDP_SEND_CHUNK * 4];
+  napi_value vals[UDP_SEND_CHUNK * 4];
+  uint32_t nparts[UDP_SEND_CHUNK];
   struct iovec *iov_pool = iovs;
+  napi_value *val_pool = vals;
   size_t iov_cap = sizeof iovs / sizeof iovs[0];
-  struct iovec *big = NULL; /* used when a chunk gathers more buffers than the static pool holds */
+  /* Used when a chunk gathers more buffers than the static pools hold. */
+  struct iovec *big = NULL;
+  napi_value *big_vals = NULL;
   uint32_t sent = 0, done = 0;
   int last_err = 0;
   bool too_big = false, stop = false;
 
   while (done < count && !stop) {
-    /* Fill one chunk: at most UDP_SEND_CHUNK datagrams, iovecs from the pool. */
+    /* Pass 1: read every element of one chunk (at most UDP_SEND_CHUNK datagrams). Element reads may
+     * run JS (getters), which may detach or move any buffer, so no buffer pointer is taken yet. */
     uint32_t m = 0;
     size_t used = 0;
     while (done + m < count && m < UDP_SEND_CHUNK) {
       napi_value dgram;
       uint32_t parts = 0;
       bool part_array = false;
-      NAPI_CHECK(env, napi_get_element(env, argv[1], done + m, &dgram));
-      if (napi_is_array(env, dgram, &part_array) != napi_ok || !part_array) {
+      if (napi_get_element(env, argv[1], done + m, &dgram) != napi_ok ||
+          napi_is_array(env, dgram, &part_array) != napi_ok || !part_array) {
         free(big);
+        free(big_vals);
         return wn_throw_type(env, "each datagram must be an array of Uint8Arrays");
       }
-      NAPI_CHECK(env, napi_get_array_length(env, dgram, &parts));
-      if (parts > UDP_MAX_PARTS) {
+      if (napi_get_array_length(env, dgram, &parts) != napi_ok || parts > UDP_MAX_PARTS) {
         free(big);
+        free(big_vals);
         return wn_throw_type(env, "a datagram is gathered from at most 1024 buffers");
       }
       if (used + parts > iov_cap) {
         if (m > 0) break; /* send what we have; this datagram starts the next chunk */
         free(big);
+        free(big_vals);
         big = malloc(parts * sizeof *big);
-        if (big == NULL) return wn_throw_errno(env, ENOMEM, "malloc");
+        big_vals = malloc(parts * sizeof *big_vals);
+        if (big == NULL || big_vals == NULL) {
+          free(big);
+          free(big_vals);
+          return wn_throw_errno(env, ENOMEM, "malloc");
+        }
         iov_pool = big;
+        val_pool = big_vals;
         iov_cap = parts;
       }
       for (uint32_t p = 0; p < parts; p++) {
-        napi_value part;
+        if (napi_get_element(env, dgram, p, &val_pool[used + p]) != napi_ok) {
+          free(big);
+          free(big_vals);
+          wn_throw_napi_failure(env, "napi_get_element");
+          return NULL;
+        }
+      }
+      nparts[m] = parts;
+      used += parts;
+      m++;
+    }
+    /* A getter may have closed the socket. */
+    if (s->fd < 0) {
+      free(big);
+      free(big_vals);
+      return wn_throw_errno(env, EBADF, "sendmmsg");
+    }
+    /* Pass 2: no JS runs from here until sendmmsg returns, so the pointers and lengths stay valid. */
+    used = 0;
+    for (uint32_t k = 0; k < m; k++) {
+      for (uint32_t p = 0; p < nparts[k]; p++) {
         uint8_t *data;
         size_t len;
-        if (napi_get_element(env, dgram, p, &part) != napi_ok || !wn_get_bytes(env, part, &data, &len, "buffer")) {
+        if (!wn_get_bytes(env, val_pool[used + p], &data, &len, "buffer")) {
           free(big);
+          free(big_vals);
           return NULL;
         }
         iov_pool[used + p].iov_base = data;
         iov_pool[used + p].iov_len = len;
       }
-      memset(&msgs[m], 0, sizeof msgs[m]);
-      msgs[m].msg_hdr.msg_name = &to;
-      msgs[m].msg_hdr.msg_namelen = sizeof to;
-      msgs[m].msg_hdr.msg_iov = iov_pool + used;
-      msgs[m].msg_hdr.msg_iovlen = parts;
-      used += parts;
-      m++;
+      memset(&msgs[k], 0, sizeof msgs[k]);
+      msgs[k].msg_hdr.msg_name = &to;
+      msgs[k].msg_hdr.msg_namelen = sizeof to;
+      msgs[k].msg_hdr.msg_iov = iov_pool + used;
+      msgs[k].msg_hdr.msg_iovlen = nparts[k];
+      used += nparts[k];
     }
 
     uint32_t i = 0;
@@ -349,8 +380,11 @@ napi_value udp_send(napi_env env, napi_callback_info info) {
     done += m;
     if (big != NULL) {
       free(big);
+      free(big_vals);
       big = NULL;
+      big_vals = NULL;
       iov_pool = iovs;
+      val_pool = vals;
       iov_cap = sizeof iovs / sizeof iovs[0];
     }
   }
