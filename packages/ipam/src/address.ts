@@ -12,13 +12,17 @@ export type Address = number;
 
 /** A block of addresses `[start, end)`; `start <= end`. */
 export interface Range {
+  /** First address of the range, as a 32-bit number. */
   readonly start: Address;
+  /** One past the last address of the range. */
   readonly end: Address;
 }
 
 /** An address with a prefix length, as written (`10.32.0.0/12`); `addr` may have host bits set. */
 export interface CIDR {
+  /** The address, as a 32-bit number. */
   readonly addr: Address;
+  /** The prefix length (0–32). */
   readonly prefixLen: number;
 }
 

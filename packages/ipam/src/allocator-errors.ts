@@ -8,9 +8,12 @@ import { type PeerName, WeaveError } from '@weave-ts/core';
 
 /** A pending allocate/claim/prime was cancelled (by the caller, container death or shutdown). */
 export class OperationCancelledError extends WeaveError {
+  /** The error's stable name: `'OperationCancelledError'`. */
   override name = 'OperationCancelledError';
   constructor(
+    /** Which operation was cancelled. */
     readonly kind: 'Allocate' | 'Claim' | 'Prime',
+    /** The container id (or other identifier) it was for. */
     readonly ident: string,
   ) {
     super(`${kind} request for ${ident} cancelled`);
@@ -19,6 +22,7 @@ export class OperationCancelledError extends WeaveError {
 
 /** The requested subnet does not overlap the allocation range. */
 export class SubnetOutOfRangeError extends WeaveError {
+  /** The error's stable name: `'SubnetOutOfRangeError'`. */
   override name = 'SubnetOutOfRangeError';
   constructor(subnet: string, universe: string) {
     super(`range ${subnet} out of bounds: ${universe}`);
@@ -27,6 +31,7 @@ export class SubnetOutOfRangeError extends WeaveError {
 
 /** A claimed address belongs to another peer, which refused it or could not be reached. */
 export class AddressOwnedByOtherPeerError extends WeaveError {
+  /** The error's stable name: `'AddressOwnedByOtherPeerError'`. */
   override name = 'AddressOwnedByOtherPeerError';
   constructor(cidr: string, owner: PeerName, nickname: string | undefined) {
     super(`address ${cidr} is owned by other peer ${owner}${nickname === undefined ? '' : ` (${nickname})`}`);
@@ -35,6 +40,7 @@ export class AddressOwnedByOtherPeerError extends WeaveError {
 
 /** A claimed address is already held by another container on this peer. */
 export class AddressAlreadyOwnedError extends WeaveError {
+  /** The error's stable name: `'AddressAlreadyOwnedError'`. */
   override name = 'AddressAlreadyOwnedError';
   constructor(cidr: string, ident: string) {
     super(`address ${cidr} is already owned by ${ident}`);
@@ -43,6 +49,7 @@ export class AddressAlreadyOwnedError extends WeaveError {
 
 /** `free` of an address the container does not hold. */
 export class AddressNotFoundError extends WeaveError {
+  /** The error's stable name: `'AddressNotFoundError'`. */
   override name = 'AddressNotFoundError';
   constructor(addr: string, ident: string) {
     super(`Free: address ${addr} not found for ${ident}`);
@@ -51,6 +58,7 @@ export class AddressNotFoundError extends WeaveError {
 
 /** `freeAll` of a container that holds nothing. */
 export class NoAddressesError extends WeaveError {
+  /** The error's stable name: `'NoAddressesError'`. */
   override name = 'NoAddressesError';
   constructor(ident: string) {
     super(`Delete: no addresses for ${ident}`);
@@ -59,6 +67,7 @@ export class NoAddressesError extends WeaveError {
 
 /** `--ipalloc-default-subnet` outside `--ipalloc-range`. */
 export class DefaultSubnetOutOfRangeError extends WeaveError {
+  /** The error's stable name: `'DefaultSubnetOutOfRangeError'`. */
   override name = 'DefaultSubnetOutOfRangeError';
   constructor(subnet: string, universe: string) {
     super(
@@ -69,6 +78,7 @@ export class DefaultSubnetOutOfRangeError extends WeaveError {
 
 /** A gossiped ring covers another allocation range: the connection it came on is dropped. */
 export class IncompatibleRangesError extends WeaveError {
+  /** The error's stable name: `'IncompatibleRangesError'`. */
   override name = 'IncompatibleRangesError';
   constructor(received: string, ours: string) {
     super(`Incompatible IP allocation ranges (received: ${received}, ours: ${ours})`);
@@ -77,6 +87,7 @@ export class IncompatibleRangesError extends WeaveError {
 
 /** A gossiped ring was formed by other peers than ours (two clusters met): the connection is dropped. */
 export class SeededByDifferentPeersError extends WeaveError {
+  /** The error's stable name: `'SeededByDifferentPeersError'`. */
   override name = 'SeededByDifferentPeersError';
   constructor(received: readonly string[], ours: readonly string[]) {
     // Go prints a []string with %v: `[a b c]`.
@@ -88,6 +99,7 @@ export class SeededByDifferentPeersError extends WeaveError {
 
 /** Persisted IPAM data that cannot be understood (upstream stops with a fatal error). */
 export class PersistedDataError extends WeaveError {
+  /** The error's stable name: `'PersistedDataError'`. */
   override name = 'PersistedDataError';
   constructor(record: string, reason: string) {
     super(`Error loading persisted IPAM data (${record}): ${reason}`);
@@ -96,14 +108,19 @@ export class PersistedDataError extends WeaveError {
 
 /** Writing to the store failed; the operation that needed it was not acknowledged. */
 export class PersistenceFailedError extends WeaveError {
+  /** The error's stable name: `'PersistenceFailedError'`. */
   override name = 'PersistenceFailedError';
-  constructor(readonly reason: Error) {
+  constructor(
+    /** The underlying cause. */
+    readonly reason: Error,
+  ) {
     super(`Error persisting IPAM data: ${reason.message}`);
   }
 }
 
 /** An allocator method called after `stop()`, or before `start()`. */
 export class AllocatorNotRunningError extends WeaveError {
+  /** The error's stable name: `'AllocatorNotRunningError'`. */
   override name = 'AllocatorNotRunningError';
   constructor() {
     super('IP allocator is not running');
@@ -112,6 +129,7 @@ export class AllocatorNotRunningError extends WeaveError {
 
 /** An `--ipalloc-init` value that is not `consensus[=N]`, `seed=<names>` or `observer`. */
 export class InvalidInitModeError extends WeaveError {
+  /** The error's stable name: `'InvalidInitModeError'`. */
   override name = 'InvalidInitModeError';
   constructor(text: string) {
     super(`invalid IPAM init mode: ${text}`);
@@ -123,6 +141,7 @@ export class InvalidInitModeError extends WeaveError {
  * side of a partition, where taking the ranges over could hand out addresses twice (upstream PR #3078).
  */
 export class TakeoverWithoutMajorityError extends WeaveError {
+  /** The error's stable name: `'TakeoverWithoutMajorityError'`. */
   override name = 'TakeoverWithoutMajorityError';
   constructor(peer: string, reachable: number, owners: number) {
     super(

@@ -10,6 +10,7 @@ export const CONTAINER_DIED_TIMEOUT_MS = 30_000;
 
 /** How an {@link Allocator} is built. */
 export interface AllocatorOptions {
+  /** This peer's name. */
   readonly ourName: PeerName;
   /** Our router's UID: a restarted peer is a new Paxos node. */
   readonly ourUid: bigint;
@@ -35,8 +36,11 @@ export interface AllocatorOptions {
   readonly reclaimAfterMs?: number;
   /** Persistence; default in memory only. */
   readonly store?: Store;
+  /** Schedules retries and timeouts. */
   readonly clock?: Clock;
+  /** Picks peers to ask for space. */
   readonly random?: Random;
+  /** Where allocator events are logged (default: silent). */
   readonly logger?: Logger;
 }
 
@@ -61,9 +65,11 @@ export interface TakeoverOptions {
 
 /** Options of {@link Allocator.claim}. */
 export interface ClaimOptions {
+  /** Whether the identifier is a container (released when the container dies); default true. */
   readonly isContainer?: boolean;
   /** Succeed at once if the owner is not known yet and keep trying in the background. */
   readonly noErrorOnUnknown?: boolean;
+  /** Aborts the claim (it then rejects with `OperationCancelledError`). */
   readonly signal?: AbortSignal;
 }
 

@@ -44,6 +44,7 @@ import {
  * public API ({@link Allocator}).
  */
 export abstract class AllocatorState extends EventEmitter<AllocatorEvents> {
+  /** This peer's name. */
   readonly ourName: PeerName;
   /** The allocation range. */
   readonly universe: CIDR;

@@ -23,8 +23,10 @@ export const FILE_STORE_VERSION = 1;
 
 /** The store file exists but is not a store this code can read. */
 export class StoreFileError extends WeaveError {
+  /** The error's stable name: `'StoreFileError'`. */
   override name = 'StoreFileError';
   constructor(
+    /** The file concerned. */
     readonly path: string,
     reason: string,
   ) {
@@ -33,6 +35,7 @@ export class StoreFileError extends WeaveError {
 }
 
 export class FileStore implements Store {
+  /** The file holding the records. */
   readonly path: string;
   #records: Record<string, unknown>;
 

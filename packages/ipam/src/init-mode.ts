@@ -9,9 +9,22 @@ import { InvalidInitModeError } from './allocator-errors.js';
  * - `observer`: never votes; waits for, or asks electors for, a ring.
  */
 export type InitMode =
-  | { readonly kind: 'consensus'; readonly clusterSize?: number }
-  | { readonly kind: 'seed'; readonly peers: readonly PeerName[] }
-  | { readonly kind: 'observer' };
+  | {
+      /** Consensus: the first peers agree on who seeds the ring, by Paxos. */
+      readonly kind: 'consensus';
+      /** The quorum's cluster size (`consensus=N`); default: from the initial peer count. */
+      readonly clusterSize?: number;
+    }
+  | {
+      /** Seed: the named peers own the initial ring. */
+      readonly kind: 'seed';
+      /** The seed peers, sorted and de-duplicated. */
+      readonly peers: readonly PeerName[];
+    }
+  | {
+      /** Observer: this peer never seeds the ring; it asks others for space. */
+      readonly kind: 'observer';
+    };
 
 /**
  * Parses `consensus`, `consensus=N`, `seed=<name>,<name>…` or `observer`. Seed names are sorted and

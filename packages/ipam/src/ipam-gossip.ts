@@ -36,8 +36,11 @@ export const IPAM_CHANNEL = 'IPallocation';
 
 /** Kinds of IPAM unicast message (first byte). */
 export const IpamMessageKind = {
+  /** A peer asks for address space (body: the range it wants, or empty). */
   SpaceRequest: 0,
+  /** The sender's ring and Paxos state. */
   RingUpdate: 1,
+  /** The asked peer has no space to give (body: the range asked for). */
   SpaceRequestDenied: 2,
 } as const;
 
@@ -45,9 +48,13 @@ export const IpamMessageKind = {
 export const gossipStateType = t.struct(
   'gossipState',
   {
+    /** Sender's clock in Unix seconds. */
     Now: t.int64,
+    /** Nicknames of the peers in the ring, by peer name as a number. */
     Nicknames: t.map(t.uint, t.string, { goString: 'map[mesh.PeerName]string', maxLen: MAX_IPAM_PEERS }),
+    /** Paxos state while the ring is not yet agreed (nil afterwards). */
     Paxos: paxosWireType,
+    /** The sender's ring (nil before one exists). */
     Ring: t.ptr(ringWireType),
   },
   { pkg: 'ipam' },
@@ -60,9 +67,11 @@ export type GossipStateWire = Infer<typeof gossipStateType>;
 export interface IpamGossipState {
   /** Sender's clock in Unix seconds (sent for compatibility; unused). */
   readonly now: bigint;
+  /** Nicknames of the peers in the ring. */
   readonly nicknames: ReadonlyMap<PeerName, string>;
   /** Paxos knowledge; `undefined` when the sender sent nil (an observer, or a peer with a ring). */
   readonly paxos: PaxosGossip | undefined;
+  /** The sender's ring; `undefined` when it has none yet. */
   readonly ring: RingState | undefined;
 }
 

@@ -8,8 +8,11 @@ import type { PeerName, StatusSection } from '@weave-ts/core';
 
 /** Paxos progress while the ring is being formed. */
 export interface PaxosReport {
+  /** Whether this peer takes part in the election (not an observer). */
   readonly Elector: boolean;
+  /** How many peers' claims this peer knows. */
   readonly KnownNodes: number;
+  /** How many peers must agree. */
   readonly Quorum: number;
 }
 
@@ -19,17 +22,21 @@ export interface IpamEntryReport {
   readonly Token: string;
   /** Addresses in the span. */
   readonly Size: number;
+  /** The owning peer's name. */
   readonly Peer: string;
   /** '' when the nickname is not known. */
   readonly Nickname: string;
   /** Whether the owner is in the topology now. */
   readonly IsKnownPeer: boolean;
+  /** The entry's version. */
   readonly Version: number;
 }
 
 /** A claim still waiting. */
 export interface IpamClaimReport {
+  /** The container id the claim is for. */
   readonly Ident: string;
+  /** The address claimed, `a.b.c.d/n`. */
   readonly CIDR: string;
 }
 
@@ -37,12 +44,17 @@ export interface IpamClaimReport {
 export interface IpamReport {
   /** Set only while awaiting consensus (or priming, for an observer). */
   readonly Paxos: PaxosReport | null;
+  /** The allocation range, `a.b.c.d/n`. */
   readonly Range: string;
+  /** How many addresses the range holds. */
   readonly RangeNumIPs: number;
   /** Addresses of the range held by containers here. */
   readonly ActiveIPs: number;
+  /** The default subnet, `a.b.c.d/n`. */
   readonly DefaultSubnet: string;
+  /** The ring's entries, or null before there is a ring. */
   readonly Entries: readonly IpamEntryReport[] | null;
+  /** Claims waiting for the ring, or null when none. */
   readonly PendingClaims: readonly IpamClaimReport[] | null;
   /** `"<ident> <subnet>"` per waiting allocation. */
   readonly PendingAllocates: readonly string[] | null;

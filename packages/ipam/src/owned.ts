@@ -11,7 +11,9 @@ export interface OwnedData {
 
 /** The persisted form of one holder: `{ isContainer, cidrs: ["a.b.c.d/len", …] }`. */
 export interface OwnedRecord {
+  /** Whether the identifier is a container. */
   isContainer: boolean;
+  /** The addresses it owns, `a.b.c.d/n`. */
   cidrs: string[];
 }
 

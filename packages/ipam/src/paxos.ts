@@ -12,19 +12,25 @@ import { QuorumNotSetError } from './errors.js';
  * (new UID) is a new node even under the same name.
  */
 export interface NodeId {
+  /** The node's peer name. */
   readonly name: PeerName;
+  /** The node's peer instance id (a restarted peer is a new node). */
   readonly uid: bigint;
 }
 
 /** A proposal number: round first, then proposer name, then UID. Round 0 means "none". */
 export interface ProposalId {
+  /** The proposal round; higher wins. */
   readonly round: number;
+  /** The node that made the proposal. */
   readonly proposer: NodeId;
 }
 
 /** A value with the proposal that first chose it (comparing origins is how agreement is judged). */
 export interface AcceptedValue {
+  /** The proposed seed peers. */
   readonly value: readonly PeerName[];
+  /** The proposal that first carried this value. */
   readonly origin: ProposalId;
 }
 
@@ -34,12 +40,15 @@ export interface NodeClaims {
   readonly promise: ProposalId;
   /** The proposal it accepted, valid when round > 0, and the value that came with it. */
   readonly accepted: ProposalId;
+  /** The value this node accepted. */
   readonly acceptedVal: AcceptedValue;
 }
 
 /** One node's claims as gossiped (upstream's `map[NodeID]NodeClaims`, as a list). */
 export interface KnownClaims {
+  /** The node. */
   readonly node: NodeId;
+  /** What it claimed. */
   readonly claims: NodeClaims;
 }
 
@@ -48,7 +57,9 @@ export type PaxosGossip = readonly KnownClaims[];
 
 /** Status of an elector: `awaiting consensus (quorum: Q, known: K)`. */
 export interface PaxosStatus {
+  /** How many nodes' claims are known. */
   readonly knownNodes: number;
+  /** How many must agree. */
   readonly quorum: number;
 }
 
@@ -115,6 +126,7 @@ function sameClaims(a: NodeClaims, b: NodeClaims): boolean {
 /** A voting participant. */
 export class PaxosNode implements PaxosParticipant {
   readonly isElector = true;
+  /** This node's id. */
   readonly id: NodeId;
   #quorum: number;
   readonly #knows = new Map<string, KnownClaims>();

@@ -13,8 +13,11 @@ import type { Store } from './store.js';
  * holder, `ownedAddresses/<container id>` (see `OwnedAddresses.recordOf`).
  */
 export const RecordName = {
+  /** Our peer name, to detect a data directory of another peer. */
   PeerName: 'peername',
+  /** The ring. */
   Ring: 'ring',
+  /** Prefix of the per-container owned-address records. */
   OwnedAddresses: 'ownedAddresses',
   /** Ranges taken over from other peers and held in trust for them (ours; upstream has no such record). */
   HeldInTrust: 'heldInTrust',

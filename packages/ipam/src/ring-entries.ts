@@ -28,6 +28,7 @@ export interface RingEntry {
 export interface RingState {
   /** The allocation range `[start, end)` (the `--ipalloc-range`). */
   readonly start: Address;
+  /** One past the last address of the ring's range. */
   readonly end: Address;
   /** The peer holding this copy (on the wire: the sender). */
   readonly peer: PeerName;

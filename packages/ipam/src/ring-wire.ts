@@ -30,29 +30,66 @@ export const MAX_IPAM_PEERS = 16384;
  * Go `ring.entry`. Go reaches it through `*entry`, so its wire name is empty; naming the schema ''
  * gives the same bytes without making every decoded element optional.
  */
-export const entryWireType = t.struct('', { Token: t.uint, Peer: t.uint, Version: t.uint, Free: t.uint });
+export const entryWireType = t.struct('', {
+  /** Start address of the range this entry begins, as a 32-bit number. */
+  Token: t.uint,
+  /** The peer owning the range up to the next entry (its name as a number). */
+  Peer: t.uint,
+  /** Version of the entry; the higher wins when rings merge. */
+  Version: t.uint,
+  /** How many addresses of the range are free, as the owner last said. */
+  Free: t.uint,
+});
 
 /** Go `ring.Ring`. */
 export const ringWireType = t.struct(
   'Ring',
   {
+    /** First address of the ring's range, as a 32-bit number. */
     Start: t.uint,
+    /** One past the last address of the ring's range. */
     End: t.uint,
+    /** The peer whose ring this is (its name as a number). */
     Peer: t.uint,
+    /** The ring's entries, sorted by token. */
     Entries: t.slice(entryWireType, { name: 'entries', maxLen: MAX_RING_ENTRIES }),
+    /** The peers that seeded the ring (names as numbers); rings with different seeds never merge. */
     Seeds: t.slice(t.uint, { goString: '[]mesh.PeerName', maxLen: MAX_IPAM_PEERS }),
   },
   { pkg: 'ring' },
 );
 
 /** Go `address.Range` (body of `msgSpaceRequest` and `msgSpaceRequestDenied`). */
-export const rangeWireType = t.struct('Range', { Start: t.uint, End: t.uint }, { pkg: 'address' });
+export const rangeWireType = t.struct(
+  'Range',
+  {
+    /** First address, as a 32-bit number. */
+    Start: t.uint,
+    /** One past the last address. */
+    End: t.uint,
+  },
+  { pkg: 'address' },
+);
 
 // NodeID and NodeClaims are first reached as map key and value, so Go sends them unnamed.
-const nodeIdWireType = t.struct('NodeID', { Name: t.uint, UID: t.uint64 }, { pkg: 'paxos' });
+const nodeIdWireType = t.struct(
+  'NodeID',
+  {
+    /** The node's peer name as a number. */
+    Name: t.uint,
+    /** The node's peer instance id. */
+    UID: t.uint64,
+  },
+  { pkg: 'paxos' },
+);
 const proposalIdWireType = t.struct(
   'ProposalID',
-  { Round: t.uint, Proposer: nodeIdWireType },
+  {
+    /** The proposal round. */
+    Round: t.uint,
+    /** The node that proposed it. */
+    Proposer: nodeIdWireType,
+  },
   { pkg: 'paxos' },
 );
 
@@ -62,11 +99,19 @@ export const paxosWireType = t.map(
   t.struct(
     'NodeClaims',
     {
+      /** The highest proposal this node promised to accept. */
       Promise: proposalIdWireType,
+      /** The proposal whose value this node accepted. */
       Accepted: proposalIdWireType,
+      /** The accepted value and the proposal it came from. */
       AcceptedVal: t.struct(
         'AcceptedValue',
-        { Value: t.slice(t.uint, { name: 'Value', maxLen: MAX_IPAM_PEERS }), Origin: proposalIdWireType },
+        {
+          /** The seeds proposed (peer names as numbers). */
+          Value: t.slice(t.uint, { name: 'Value', maxLen: MAX_IPAM_PEERS }),
+          /** The proposal that first carried this value. */
+          Origin: proposalIdWireType,
+        },
         { pkg: 'paxos' },
       ),
     },

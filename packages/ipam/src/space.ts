@@ -134,7 +134,12 @@ export class Space {
   }
 
   /** Handed-out and free boundaries as plain ranges (for tests and diagnostics). */
-  snapshot(): { ours: Range[]; free: Range[] } {
+  snapshot(): {
+    /** The ranges this peer owns. */
+    ours: Range[];
+    /** The free ranges among them. */
+    free: Range[];
+  } {
     return { ours: toRanges(this.#ours), free: toRanges(this.#free) };
   }
 
