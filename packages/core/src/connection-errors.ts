@@ -96,7 +96,13 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EINVAL: 'invalid argument',
 };
 
-type Endpointish = { readonly host: string; readonly port: number };
+/** A socket address as the error texts print it. */
+export interface SocketAddress {
+  /** IP address. */
+  readonly host: string;
+  /** Port. */
+  readonly port: number;
+}
 
 function errnoOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -104,7 +110,7 @@ function errnoOf(error: unknown): string | undefined {
 }
 
 /** `dial tcp4 <remote>: connect: <errno text>` for a failed dial; other errors pass unchanged. */
-export function toGoDialError(error: unknown, remote: Endpointish): Error {
+export function toGoDialError(error: unknown, remote: SocketAddress): Error {
   const err = error instanceof Error ? error : new Error(String(error));
   if (err instanceof WeaveError) return err;
   const code = errnoOf(err);
@@ -124,8 +130,8 @@ export function toGoDialError(error: unknown, remote: Endpointish): Error {
 export function toGoNetError(
   error: Error,
   op: 'read' | 'write',
-  local: Endpointish,
-  remote: Endpointish,
+  local: SocketAddress,
+  remote: SocketAddress,
 ): Error {
   if (error instanceof WeaveError) return error;
   const code = errnoOf(error);

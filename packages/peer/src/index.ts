@@ -26,6 +26,7 @@ export {
   type PeerDatapathInfo,
   type PeerDns,
   type PeerDnsEntry,
+  type DnsListenAddress,
 } from './weave-peer.js';
 export {
   noneDatapath,

@@ -4,6 +4,7 @@ export interface DnsEntryEvent {
   readonly hostname: string;
   /** Dotted IPv4 address. */
   readonly ip: string;
+  /** The container the name belongs to. */
   readonly containerId: string;
   /** The peer that added it. */
   readonly origin: string;
@@ -39,7 +40,9 @@ export interface ConnectionClosedEvent {
 
 /** The overlay picked for a connection to `peer`. */
 export interface DatapathChosenEvent {
+  /** The remote peer. */
   readonly peer: string;
+  /** The overlay (`sleeve`, `fastdp`, `memory`, `none`). */
   readonly overlay: string;
 }
 

@@ -48,10 +48,13 @@ export interface PeerBridgeOptions {
 
 /** Bridge options after defaults. */
 export interface ResolvedBridgeOptions {
+  /** Bridge name. */
   readonly name: string;
   /** Undefined: the datapath's default. */
   readonly mtu: number | undefined;
+  /** TAP name. */
   readonly tap: string;
+  /** Keep a bridge this peer created when it stops. */
   readonly keep: boolean;
 }
 
@@ -69,8 +72,11 @@ export interface DatapathContext {
   readonly encrypted: boolean;
   /** The peer's router; built after the datapath, so only call it once connections arrive. */
   readonly router: () => Router;
+  /** The peer's clock. */
   readonly clock: Clock;
+  /** The peer's randomness. */
   readonly random: Random;
+  /** The peer's logger. */
   readonly logger: Logger;
 }
 
@@ -145,6 +151,7 @@ export interface PeerOptions {
   readonly dataDir?: string;
   /** Gossip interval (default 30 s). */
   readonly gossipIntervalMs?: number;
+  /** Where the router, IPAM and datapath log (default silent). */
   readonly logger?: Logger;
   /** Simulation: the clock (e.g. `SimNetwork.clock`). */
   readonly clock?: Clock;

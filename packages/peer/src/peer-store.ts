@@ -8,8 +8,11 @@ export const PEER_DATA_FILE = 'weave-peer.json';
 
 /** One of our own DNS records, as persisted and re-announced after a restart. */
 export interface OwnDnsRecord {
+  /** The container. */
   readonly containerId: string;
+  /** Dotted IPv4 address. */
   readonly ip: string;
+  /** Fully qualified name. */
   readonly hostname: string;
 }
 

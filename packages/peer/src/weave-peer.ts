@@ -77,6 +77,7 @@ export interface PeerAllocateOptions {
 export interface PeerClaimOptions {
   /** Succeed at once if the owner of the address is not known yet (keep trying in the background). */
   readonly noErrorOnUnknown?: boolean;
+  /** Cancels the claim while it waits. */
   readonly signal?: AbortSignal;
 }
 
@@ -106,9 +107,18 @@ export interface PeerDnsEntry {
   readonly hostname: string;
   /** Dotted IPv4 address. */
   readonly ip: string;
+  /** The container the name belongs to. */
   readonly containerId: string;
   /** The peer that added it. */
   readonly origin: string;
+}
+
+/** Where a peer's DNS server listens (UDP and TCP on the same port). */
+export interface DnsListenAddress {
+  /** Listen address. */
+  host: string;
+  /** Port. */
+  port: number;
 }
 
 /** weaveDNS operations of a peer (`peer.dns`). */
@@ -127,7 +137,7 @@ export interface PeerDns {
   /** Every live record. */
   entries(): PeerDnsEntry[];
   /** Where the DNS server listens, once started (undefined with `listen: false` or when not running). */
-  address(): { host: string; port: number } | undefined;
+  address(): DnsListenAddress | undefined;
 }
 
 /** Everything one run (start → stop) of a peer owns. */
