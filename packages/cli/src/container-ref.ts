@@ -66,7 +66,9 @@ export type ContainerResolverSource = ContainerResolver | (() => Promise<Contain
  * (a loader such as `() => import('./docker-container.js').then((m) => m.dockerResolver())`) or
  * through registerContainerResolver. A loader resolving to undefined (e.g. no Docker) is skipped.
  */
-const extraResolvers: ContainerResolverSource[] = [];
+const extraResolvers: ContainerResolverSource[] = [
+  () => import('./docker-resolver.js').then((m) => m.dockerResolver()),
+];
 
 /** Adds a resolver (or a loader of one) that is asked before the built-in one. */
 export function registerContainerResolver(resolver: ContainerResolverSource): void {

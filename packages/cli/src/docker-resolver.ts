@@ -54,7 +54,10 @@ export async function dockerResolver(dockerHost = cliDockerHost()): Promise<Cont
     async list() {
       const out: ContainerRef[] = [];
       for (const c of await docker.listContainers()) {
-        const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        const info = await docker
+          .getContainer(c.Id)
+          .inspect()
+          .catch(() => undefined);
         if (info?.State.Running && info.State.Pid > 0) out.push(refOf(info));
       }
       return out;

@@ -36,6 +36,11 @@ const verbs = new Map<string, VerbLoader>([
   ['rmpeer', () => import('./commands/rmpeer.js')],
   ['prime', () => import('./commands/prime.js')],
   ['version', () => import('./commands/version.js')],
+  ['run', () => import('./commands/run.js')],
+  ['env', () => import('./commands/env.js')],
+  ['config', () => import('./commands/config.js')],
+  ['dns-args', () => import('./commands/dns-args.js')],
+  ['launch-proxy', () => import('./commands/launch-proxy.js')],
 ]);
 
 /** Adds (or replaces) a verb. */

@@ -1,5 +1,6 @@
 import type { WeaverConfig } from '../weaver-config.js';
 import type { Weaver, WeaverService } from '../weaver.js';
+import { DockerContainerNotFoundError, inspectDockerContainer } from './docker-container.js';
 import { type DockerIntegration, startDockerIntegration } from './docker-integration.js';
 
 /**
@@ -33,6 +34,14 @@ export function dockerService(
         logger: weaver.logger,
       });
       const running = integration;
+      weaver.setContainerLiveness(async (id) => {
+        try {
+          return (await inspectDockerContainer(running.docker, id)).running;
+        } catch (err) {
+          if (err instanceof DockerContainerNotFoundError) return false;
+          throw err;
+        }
+      });
       if (running.proxy) {
         weaver.addService({
           section: () => running.statusSections().find((s) => s.service === 'proxy'),
