@@ -1,6 +1,8 @@
 // Seed walkthrough 1, end to end through `weave` only: three hosts share 172.16.16.0/24 (.128, .1,
 // then a donated range), containers ping across hosts, a host with another range is refused with
 // upstream's text, `weave ps`, and `weave expose` / `weave hide` from the host namespace.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weaverCommand } from '../src/daemon.js';
 import {
@@ -77,6 +79,20 @@ describe.skipIf(!canRun)('weave walkthrough: three hosts on 172.16.16.0/24', () 
     await until('cA → cB', () => pings(cA, '172.16.16.128'));
     await until('cC → cA', () => pings(cC, '172.16.16.1'));
     await until('cB → cC', () => pings(cB, c.stdout.trim()));
+
+    // `weave status` on host1 line for line as upstream's (hostA in the golden capture), names,
+    // version, DNS upstream and entry count aside; the script frames it with blank lines.
+    const golden = readFileSync(
+      fileURLToPath(new URL('../../../fixtures/weaver-2.8.1/hostA_status.txt', import.meta.url)),
+      'utf8',
+    );
+    const norm = (t: string) => t.replace(/^( +(?:Version|Name|Upstream|Entries): ).*$/gm, '$1…');
+    const status = await until('the mesh of three on host1', async () => {
+      const r = await A.weave('status');
+      return r.stdout.includes('Peers: 3 (with 6 established connections)') ? r.stdout : undefined;
+    });
+    expect(status.startsWith('\n') && status.endsWith('\n\n')).toBe(true);
+    expect(norm(status.slice(1, -1))).toBe(norm(golden));
 
     const ps = await A.weave('ps');
     expect(ps.stdout).toMatch(/^weave:expose ([0-9a-f]{2}:){5}[0-9a-f]{2}\n/);
