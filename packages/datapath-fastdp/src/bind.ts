@@ -20,7 +20,9 @@ export interface BindFastdpOverlayOptions {
   readonly portDevice: string;
   /** Datapath MTU (default 1376); the bridge and containers should use it too. */
   readonly mtu?: number;
+  /** Where log lines go (default nowhere). */
   readonly logger?: Logger;
+  /** Timers (default the system clock). */
   readonly clock?: Clock;
   /** Heartbeat timings (defaults upstream's); shorter only for tests. */
   readonly heartbeat?: Partial<HeartbeatTimings>;

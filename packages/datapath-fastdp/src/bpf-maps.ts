@@ -21,25 +21,37 @@ import { isIPv4 } from 'node:net';
 
 /** Map names as pinned by `bpftool prog loadall … pinmaps DIR`. */
 export const BpfMap = {
+  /** The config array (one entry). */
   cfg: 'cfg',
+  /** Send flows. */
   sendFlows: 'send_flows',
+  /** Deliver flows. */
   deliverFlows: 'deliver_flows',
+  /** Local MAC → bridge port, learnt by fdp_egress. */
   localPorts: 'local_ports',
+  /** Per-CPU counters. */
   stats: 'stats',
 } as const;
 
 /** Program names as pinned by `bpftool prog loadall`. */
 export const BpfProgram = {
+  /** On the port TAP's egress. */
   egress: 'fdp_egress',
+  /** On the VXLAN device's ingress. */
   ingress: 'fdp_ingress',
 } as const;
 
 /** What `cfg[0]` holds. */
 export interface FastdpConfig {
+  /** The VXLAN device. */
   readonly vxlanIfindex: number;
+  /** The TAP the router's local port reads. */
   readonly portIfindex: number;
+  /** The miss TAP. */
   readonly missIfindex: number;
+  /** Our short ID. */
   readonly localShortId: number;
+  /** Flows of another generation are ignored. */
   readonly generation: number;
 }
 
@@ -91,7 +103,9 @@ export function encodeSendKey(srcMac: MacKey, dstMac: MacKey): Uint8Array {
 
 /** When a flow hands the router one frame (`refreshNs`) and when it stops carrying any (`expiresNs`). */
 export interface FlowTimes {
+  /** CLOCK_MONOTONIC ns after which one frame goes to the router. */
   readonly refreshNs: bigint;
+  /** CLOCK_MONOTONIC ns after which the flow carries nothing. */
   readonly expiresNs: bigint;
 }
 

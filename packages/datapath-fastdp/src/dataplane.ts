@@ -31,17 +31,23 @@ export type TunnelFrameHandler = (frames: readonly TunnelFrame[]) => void;
 
 /** A unicast flow from a local container, carried by the kernel from now on. */
 export interface SendFlow {
+  /** The local container's MAC. */
   readonly srcMac: MacKey;
+  /** The remote MAC. */
   readonly dstMac: MacKey;
   /** The next hop's underlay IPv4 address. */
   readonly remoteIp: string;
+  /** The VNI to send with (`src | dst << 12` of the forward key). */
   readonly tunnelId: number;
 }
 
 /** A unicast flow from a remote peer to a local container, delivered by the kernel from now on. */
 export interface DeliverFlow {
+  /** The short ID of the peer that captured the frames (low 12 bits of the VNI). */
   readonly srcShortId: number;
+  /** The remote MAC. */
   readonly srcMac: MacKey;
+  /** The local container's MAC. */
   readonly dstMac: MacKey;
 }
 

@@ -52,7 +52,9 @@ export interface FastdpOverlayOptions {
   readonly dataplane: FastdpDataplane;
   /** Short IDs of the topology (see `shortIdsOfRouter`). */
   readonly shortIds: ShortIdDirectory;
+  /** Timers (default the system clock). */
   readonly clock?: Clock;
+  /** Where log lines go (default nowhere). */
   readonly logger?: Logger;
   /** Heartbeat timings (defaults upstream's: 500 ms, 10 s, 60 s); shorter only for tests. */
   readonly heartbeat?: Partial<HeartbeatTimings>;
@@ -76,13 +78,19 @@ export interface FastdpCounters {
 
 /** What `FastdpOverlay.diagnostics()` reports (upstream `FastDPStatus`, plus counters). */
 export interface FastdpDiagnostics {
+  /** Our peer name. */
   readonly localPeer: PeerName;
+  /** The datapath MTU. */
   readonly mtu: number;
+  /** The tunnel's UDP port. */
   readonly port: number;
+  /** Names of the kernel objects (VXLAN device, miss TAP, port TAP, pin directory). */
   readonly devices: Readonly<Record<string, string>>;
   /** Installed, unexpired kernel flows (the `weave_flows` metric). */
   readonly flows: number;
+  /** Every forwarder. */
   readonly forwarders: readonly FastdpForwarderStatus[];
+  /** The TypeScript side's counters. */
   readonly counters: Readonly<FastdpCounters>;
 }
 

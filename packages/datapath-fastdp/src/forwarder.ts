@@ -36,20 +36,31 @@ import { tunnelIdFor } from './tunnel-id.js';
 
 /** Timings of the heartbeat protocol (defaults: upstream's 500 ms, 10 s, 60 s). */
 export interface HeartbeatTimings {
+  /** Interval until the remote acknowledges a heartbeat (500 ms). */
   readonly fastMs: number;
+  /** Interval once acknowledged (10 s). */
   readonly slowMs: number;
+  /** Silence after which the forwarder is unhealthy (60 s); keep it above `slowMs`. */
   readonly timeoutMs: number;
 }
 
 /** What a forwarder needs from its overlay. */
 export interface FastdpForwarderHost {
+  /** The packet side. */
   readonly dataplane: FastdpDataplane;
+  /** Short IDs for tunnel ids. */
   readonly shortIds: ShortIdDirectory;
+  /** Timers. */
   readonly clock: Clock;
+  /** Heartbeat timings. */
   readonly timings: HeartbeatTimings;
+  /** Lifetime of installed send flows. */
   readonly flowTtlMs: number;
+  /** Writes a log line. */
   log(message: string): void;
+  /** The forwarder is confirmed: heartbeats from its peer go to it. */
   register(fwd: FastdpForwarder): void;
+  /** The forwarder stopped. */
   unregister(fwd: FastdpForwarder): void;
   /** Kernel flows through this forwarder must stop (it went unhealthy). */
   flush(): void;
@@ -57,13 +68,21 @@ export interface FastdpForwarderHost {
 
 /** A forwarder's state for diagnostics. */
 export interface FastdpForwarderStatus {
+  /** The remote peer. */
   readonly peer: PeerName;
+  /** Its tunnel address (`ip:port`), once known. */
   readonly remoteAddress?: string;
+  /** Whether we dialled. */
   readonly outbound: boolean;
+  /** Whether the remote acknowledged a heartbeat. */
   readonly established: boolean;
+  /** Whether heartbeats arrive. */
   readonly healthy: boolean;
+  /** Heartbeats sent. */
   readonly heartbeatsSent: number;
+  /** Heartbeats received. */
   readonly heartbeatsReceived: number;
+  /** Frames sent through the tunnel from userspace (misses, broadcasts, relays). */
   readonly framesSent: number;
 }
 

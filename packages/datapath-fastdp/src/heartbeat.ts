@@ -37,9 +37,23 @@ export function isSpecialFrame(frame: Uint8Array): boolean {
 }
 
 /** What a received heartbeat says, or why it was ignored (upstream's log wording). */
-export type ParsedHeartbeat =
-  | { readonly ok: true; readonly connUID: bigint }
-  | { readonly ok: false; readonly reason: string };
+export type ParsedHeartbeat = ValidHeartbeat | IgnoredHeartbeat;
+
+/** A well-formed heartbeat. */
+export interface ValidHeartbeat {
+  /** Always true. */
+  readonly ok: true;
+  /** The connection UID it carries. */
+  readonly connUID: bigint;
+}
+
+/** A special frame that is not a well-formed heartbeat. */
+export interface IgnoredHeartbeat {
+  /** Always false. */
+  readonly ok: false;
+  /** Why, in upstream's log wording. */
+  readonly reason: string;
+}
 
 /** Reads a special frame as a heartbeat: the UID, after checking the length field against the frame. */
 export function parseHeartbeat(frame: Uint8Array): ParsedHeartbeat {

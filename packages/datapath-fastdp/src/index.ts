@@ -7,6 +7,7 @@ export {
   writeVxlanHeader,
   vxlanHeader,
   readVxlanHeader,
+  type TunnelPeers,
 } from './tunnel-id.js';
 export {
   makeHeartbeatFrame,
@@ -14,6 +15,8 @@ export {
   isSpecialFrame,
   MIN_HEARTBEAT_SIZE,
   type ParsedHeartbeat,
+  type ValidHeartbeat,
+  type IgnoredHeartbeat,
 } from './heartbeat.js';
 export type {
   FastdpDataplane,
@@ -24,7 +27,13 @@ export type {
   TunnelSendResult,
   DataplaneStats,
 } from './dataplane.js';
-export { type ShortIdDirectory, type ShortIdSource, shortIdsOfRouter } from './short-ids.js';
+export {
+  type ShortIdDirectory,
+  type ShortIdSource,
+  type ShortIdPeer,
+  type ShortIdPeers,
+  shortIdsOfRouter,
+} from './short-ids.js';
 export {
   FastdpForwarder,
   type FastdpForwarderHost,

@@ -65,6 +65,7 @@ export interface KernelDataplaneOptions {
   readonly bpffs?: string;
   /** The compiled BPF object (default {@link FASTDP_BPF_OBJECT}). */
   readonly objectPath?: string;
+  /** Where warnings go (default nowhere). */
   readonly logger?: Logger;
 }
 

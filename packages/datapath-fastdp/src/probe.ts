@@ -6,6 +6,7 @@ import { ensureBpffs, FASTDP_BPF_OBJECT, loadBpfObject } from './kernel-dataplan
 
 /** What {@link probeFastdp} found. */
 export interface FastdpProbe {
+  /** Whether fastdp can run here. */
   readonly supported: boolean;
   /** Why not, when unsupported (the failing step and the tool's complaint). */
   readonly reason?: string;

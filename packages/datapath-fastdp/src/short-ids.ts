@@ -16,11 +16,28 @@ export interface ShortIdDirectory {
 
 /** The parts of a core `Router` that {@link shortIdsOfRouter} reads. */
 export interface ShortIdSource {
-  readonly ourself: { readonly name: PeerName; readonly shortId: number };
-  readonly peers: {
-    fetch(name: PeerName): { readonly shortId: number; readonly hasShortId: boolean } | undefined;
-    fetchByShortId(shortId: number): { readonly name: PeerName } | undefined;
-  };
+  /** Our own peer. */
+  readonly ourself: ShortIdPeer;
+  /** The topology's peers. */
+  readonly peers: ShortIdPeers;
+}
+
+/** A peer as {@link ShortIdSource} sees it. */
+export interface ShortIdPeer {
+  /** Its name. */
+  readonly name: PeerName;
+  /** Its short ID. */
+  readonly shortId: number;
+  /** Whether it announced one (routers without the `ShortID` feature do not). */
+  readonly hasShortId?: boolean;
+}
+
+/** Peer lookups of {@link ShortIdSource} (core's `Peers`). */
+export interface ShortIdPeers {
+  /** The peer named `name`. */
+  fetch(name: PeerName): ShortIdPeer | undefined;
+  /** The peer owning `shortId`. */
+  fetchByShortId(shortId: number): ShortIdPeer | undefined;
 }
 
 /**
@@ -35,7 +52,7 @@ export function shortIdsOfRouter(source: ShortIdSource | (() => ShortIdSource)):
       const router = get();
       if (peer === router.ourself.name) return router.ourself.shortId;
       const p = router.peers.fetch(peer);
-      return p?.hasShortId ? p.shortId : undefined;
+      return p && p.hasShortId !== false ? p.shortId : undefined;
     },
     peerOf: (shortId) => get().peers.fetchByShortId(shortId)?.name,
   };

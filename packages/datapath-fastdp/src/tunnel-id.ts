@@ -17,13 +17,21 @@ function checkShortId(id: number): number {
   return id;
 }
 
+/** The two short IDs a tunnel id names. */
+export interface TunnelPeers {
+  /** The short ID of the peer that captured the frame. */
+  readonly src: number;
+  /** The short ID of the peer the frame is for. */
+  readonly dst: number;
+}
+
 /** The tunnel id for a frame from short ID `src` to short ID `dst`. @throws InvalidShortIdError */
 export function tunnelIdFor(src: number, dst: number): number {
   return checkShortId(src) | (checkShortId(dst) << SHORT_ID_BITS);
 }
 
 /** The source and destination short IDs of a tunnel id (only the low 24 bits count). */
-export function peersOfTunnelId(tunnelId: number): { src: number; dst: number } {
+export function peersOfTunnelId(tunnelId: number): TunnelPeers {
   return { src: tunnelId & MAX_SHORT_ID, dst: (tunnelId >>> SHORT_ID_BITS) & MAX_SHORT_ID };
 }
 
