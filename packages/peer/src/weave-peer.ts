@@ -69,6 +69,11 @@ export type PeerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 export interface PeerAllocateOptions {
   /** Subnet to allocate in (`'10.32.1.0/24'`); default the default subnet. */
   readonly subnet?: string;
+  /**
+   * Upstream's `?check-alive=true`: the caller vouches the container is running. The peer has no
+   * container runtime, so it is accepted and not checked here (the daemon checks it).
+   */
+  readonly checkAlive?: boolean;
   /** Cancels the request while it waits. */
   readonly signal?: AbortSignal;
 }

@@ -10,6 +10,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const script = fileURLToPath(new URL('./auto-peer.ts', import.meta.url));
+const nonrootScript = fileURLToPath(new URL('./nonroot-peer.ts', import.meta.url));
 const ns = `wp${Math.random().toString(36).slice(2, 6)}-auto`;
 
 interface AutoResult {
@@ -61,4 +62,33 @@ describe.skipIf(!isRoot)("datapath 'auto' (root, in a namespace)", () => {
     expect(encrypted.mtu).toBe(65521);
     expect(encrypted.after).toEqual(['lo']);
   }, 120_000);
+});
+
+describe.skipIf(!isRoot)("datapath 'auto' without privileges", () => {
+  it("falls back to none; an explicit 'sleeve' is a DatapathUnavailableError and binds nothing", async () => {
+    const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+    const { stdout } = await run(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        nonrootScript,
+      ],
+      { cwd: root, env: { ...env, HOME: '/tmp' }, timeout: 60_000 },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(result).toEqual({
+      uid: 65534,
+      kind: 'none',
+      error: {
+        name: 'DatapathUnavailableError',
+        message: 'datapath sleeve is not available: needs root (CAP_NET_ADMIN)',
+      },
+      state: 'new',
+    });
+  }, 60_000);
 });

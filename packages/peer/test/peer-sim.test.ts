@@ -107,3 +107,32 @@ describe('datapath memory', () => {
     expect(mesh[0]!.status().Router.OverlayDiagnostics).toHaveProperty('memory');
   });
 });
+
+describe('explicit datapath backends', () => {
+  it('open() runs on every start with the context; kind and diagnostics come from the backend', async () => {
+    const { NullOverlay } = await import('@weave-ts/core');
+    const sim = new SimNetwork();
+    const opened: string[] = [];
+    let closed = 0;
+    const backend = {
+      kind: 'custom',
+      async open(ctx: import('@weave-ts/peer').DatapathContext) {
+        opened.push(`${ctx.peerName} ${ctx.host}:${ctx.port} ${ctx.bridge.name} ${ctx.encrypted}`);
+        return { overlay: new NullOverlay(), mtu: 1400, close: async () => void closed++ };
+      },
+    };
+    const p = simPeer(sim, 7, { datapath: backend, ipam: false });
+    peers.push(p);
+    expect(p.datapath.kind).toBe('custom');
+    await p.start();
+    await p.stop();
+    await p.start();
+    expect(opened).toEqual([
+      `${p.name} ${simIp(7)}:6783 weave false`,
+      `${p.name} ${simIp(7)}:6783 weave false`,
+    ]);
+    expect(closed).toBe(1);
+    expect(p.datapath).toMatchObject({ kind: 'custom', mtu: 1400 });
+    expect(Object.keys(p.status().Router.OverlayDiagnostics)).toEqual(['custom']);
+  });
+});
