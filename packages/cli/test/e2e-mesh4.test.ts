@@ -66,6 +66,19 @@ describe.skipIf(!canRun)('weave walkthrough: four hosts, DNS, targets, restart, 
         30_000,
       );
     }
+    // Same layout as upstream's (mesh4/docker1_status_connections.txt, docker1_status_peers.txt).
+    const conns = (await h[0]!.weave('status', 'connections')).stdout.trimEnd().split('\n');
+    expect(conns).toHaveLength(3);
+    for (const line of conns) {
+      expect(line).toMatch(
+        /^<- 10\.250\.0\.\d:\d+ +established (sleeve|fastdp) 0a:00:00:00:00:0[234]\(host[234]\) /,
+      );
+    }
+    const peers = (await h[0]!.weave('status', 'peers')).stdout.trimEnd().split('\n');
+    expect(peers.filter((l) => /^0a:00:00:00:00:0\d\(host\d\)$/.test(l))).toHaveLength(4);
+    expect(
+      peers.filter((l) => /^ {3}(<-|->) \S+ +0a:00:00:00:00:0\d\(host\d\) +established$/.test(l)),
+    ).toHaveLength(12);
   }, 90_000);
 
   it('status dns lists attach -h and dns-add names; containers resolve across hosts; dns-remove ⇒ NXDOMAIN', async () => {
