@@ -262,6 +262,25 @@ describe('stop / version', () => {
   });
 });
 
+describe('reset', () => {
+  it('refuses when the weaver died (stale pid file) unless --force, with upstream text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wc-cli-reset-'));
+    try {
+      writeFileSync(join(dir, 'weaver.pid'), '999999999\n');
+      const r = await weave(['reset'], { WEAVE_STATE_DIR: dir, WEAVE_HTTP_ADDR: await deadAddr() });
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          'ERROR: weave is not running; unable to remove from cluster.\nRe-launch weave before reset or use --force to override.\n',
+      });
+      expect((await weave(['reset', '--now'], { WEAVE_STATE_DIR: dir })).stderr).toBe(USAGE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('launch', () => {
   it('refuses when a weaver already runs (pid file names a live weaver)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wc-cli-run-'));
