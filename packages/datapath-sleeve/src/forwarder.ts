@@ -83,6 +83,7 @@ let pmtuDiscoveryFrame: Uint8Array | undefined;
 
 /** The sleeve connection to one peer. Created by `SleeveOverlay.prepareConnection`. */
 export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> implements DatapathConnection {
+  /** The peer at the other end. */
   readonly remotePeer: PeerName;
   /** The remote's 6-byte name. */
   readonly remoteName: Uint8Array;
@@ -116,6 +117,7 @@ export class SleeveForwarder extends EventEmitter<OverlayConnectionEvents> imple
     },
   });
 
+  /** @internal Created by `SleeveOverlay.prepareConnection`. */
   constructor(
     private readonly host: ForwarderHost,
     private readonly params: OverlayConnectionParams,

@@ -238,6 +238,7 @@ export interface SleeveCrypto {
   readonly encoder: FrameEncoder;
   /** Encoder for the DF path. */
   readonly encoderDF: FrameEncoder;
+  /** Decrypts (or passes through) received datagram bodies. */
   readonly decryptor: FrameDecryptor;
   /** Whether a session key is in use. */
   readonly encrypted: boolean;

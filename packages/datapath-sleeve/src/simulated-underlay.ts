@@ -37,6 +37,7 @@ export interface UnderlayPath {
 
 /** Options of a {@link SimulatedUnderlay}. */
 export interface SimulatedUnderlayOptions {
+  /** Times deliveries. */
   readonly clock: Clock;
   /** Drives loss, duplication and reordering (default: system randomness). */
   readonly random?: Random;
@@ -46,17 +47,25 @@ export interface SimulatedUnderlayOptions {
 
 /** A datagram as it left its sender (reported to taps). */
 export interface UnderlayDatagram {
+  /** Sender's endpoint (after NAT, as the receiver sees it). */
   readonly from: Endpoint;
+  /** Destination endpoint. */
   readonly to: Endpoint;
+  /** The datagram. */
   readonly data: Uint8Array;
+  /** Whether Don't Fragment was set. */
   readonly df: boolean;
 }
 
 /** Counters of everything the underlay did. */
 export interface UnderlayStats {
+  /** Datagrams handed to the underlay. */
   sent: number;
+  /** DF datagrams refused as too big for the path (EMSGSIZE). */
   refused: number;
+  /** Datagrams lost (loss rate, no socket bound, path down). */
   dropped: number;
+  /** Datagrams delivered. */
   delivered: number;
 }
 
@@ -77,6 +86,7 @@ interface SimSocket {
 
 /** A simulated underlay network; see the file comment for what it models. */
 export class SimulatedUnderlay {
+  /** Counters since creation. */
   readonly stats: UnderlayStats = { sent: 0, refused: 0, dropped: 0, delivered: 0 };
   private readonly clock: Clock;
   private readonly random: Random;

@@ -35,20 +35,31 @@ export interface SleeveCounters {
 
 /** Per-forwarder state shown in diagnostics. */
 export interface SleeveForwarderStatus {
+  /** The remote peer. */
   readonly peer: PeerName;
+  /** The remote's UDP `ip:port`, once known. */
   readonly remoteAddress?: string;
+  /** Whether we dialled the control connection. */
   readonly outbound: boolean;
+  /** Whether heartbeats confirmed the path. */
   readonly established: boolean;
+  /** The overlay MTU found by PMTU discovery. */
   readonly mtu: number;
+  /** Whether the remote reassembles IP fragments (frames may go without DF). */
   readonly stackFrag: boolean;
+  /** Whether the connection is encrypted. */
   readonly encrypted: boolean;
 }
 
 /** What `SleeveOverlay.diagnostics()` reports (for `/report`). */
 export interface SleeveDiagnostics {
+  /** This peer. */
   readonly localPeer: PeerName;
+  /** The local UDP address. */
   readonly localAddress: string;
+  /** One entry per remote peer. */
   readonly forwarders: readonly SleeveForwarderStatus[];
+  /** Datagram counters of the whole overlay. */
   readonly counters: Readonly<SleeveCounters>;
   /** What the native fast path carried (frames it handled never reach `counters`). */
   readonly fastPath?: Readonly<FastPathStats>;

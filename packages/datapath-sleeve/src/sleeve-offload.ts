@@ -18,6 +18,7 @@ export interface SleeveOffload {
   offerDeliver(srcName: Uint8Array, srcMac: number, dstMac: number): void;
   /** Forgets every offered flow. */
   flush(): void;
+  /** Counters of what the native fast path carried. */
   stats(): FastPathStats;
   /** Releases it; the sleeve calls this when it stops. */
   close(): void;
@@ -25,8 +26,10 @@ export interface SleeveOffload {
 
 /** One forwarder's connection in a {@link SleeveOffload}; its `seal`/`open` hold the NaCl state. */
 export interface OffloadConnection extends SharedNaClState {
+  /** Updates what the native side needs to carry this connection's frames. */
   set(state: FastPathConnectionState): void;
   /** Frames from `srcMac` to `dstMac` may go natively through this connection, to peer `dstName`. */
   offerSend(srcMac: number, dstMac: number, dstName: Uint8Array): void;
+  /** Removes the connection from the native side. */
   remove(): void;
 }

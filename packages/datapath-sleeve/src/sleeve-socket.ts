@@ -19,6 +19,7 @@ export interface SleeveSendOptions {
 
 /** A DF send was refused because a datagram exceeds the path MTU. */
 export interface MessageTooBig {
+  /** Always `EMSGSIZE`. */
   readonly code: 'EMSGSIZE';
   /** The path MTU the sender knows: the largest IP packet (UDP payload + 28) that may be sent. */
   readonly pmtu: number;
@@ -26,12 +27,15 @@ export interface MessageTooBig {
 
 /** One received datagram. */
 export interface ReceivedDatagram {
+  /** The datagram. */
   readonly data: Uint8Array;
+  /** Where it came from. */
   readonly from: Endpoint;
 }
 
 /** A bound UDP socket as the sleeve uses it. Batched: many datagrams per call and per callback. */
 export interface SleeveSocket {
+  /** The address the socket is bound to. */
   readonly local: Endpoint;
   /**
    * Sends each buffer list as one datagram to `to`, in order. The buffers are handed over and must not

@@ -2,8 +2,12 @@ import { WeaveError } from '@weave-ts/core';
 
 /** A string that is not a dotted-quad IPv4 address. */
 export class InvalidIPv4Error extends WeaveError {
+  /** The error's stable name: `'InvalidIPv4Error'`. */
   override name = 'InvalidIPv4Error';
-  constructor(readonly input: string) {
+  constructor(
+    /** The text that was rejected. */
+    readonly input: string,
+  ) {
     super(`invalid IP Address: ${input}`);
   }
 }
@@ -13,6 +17,7 @@ export class InvalidIPv4Error extends WeaveError {
  * message, as upstream does (`host clock skew of 33166s exceeds 900s limit`, issues #3053, #1156).
  */
 export class ClockSkewError extends WeaveError {
+  /** The error's stable name: `'ClockSkewError'`. */
   override name = 'ClockSkewError';
   constructor(
     /** Their timestamp minus ours, in seconds. */
@@ -26,6 +31,7 @@ export class ClockSkewError extends WeaveError {
 
 /** A `nameserver` gossip payload that is not a valid gob `GossipData` or breaks an invariant. */
 export class InvalidNameGossipError extends WeaveError {
+  /** The error's stable name: `'InvalidNameGossipError'`. */
   override name = 'InvalidNameGossipError';
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`invalid nameserver gossip: ${reason}`, options);

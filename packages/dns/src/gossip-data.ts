@@ -15,11 +15,17 @@ import { InvalidNameGossipError } from './errors.js';
  * ```
  */
 export const GobEntry = t.struct('Entry', {
+  /** The container the name belongs to. */
   ContainerID: t.string,
+  /** The peer that registered the name (its name as a number). */
   Origin: t.uint,
+  /** The IPv4 address, as a 32-bit number. */
   Addr: t.uint,
+  /** The fully qualified name, with a trailing dot. */
   Hostname: t.string,
+  /** Grows with each change of the entry; the higher wins. */
   Version: t.int,
+  /** When the entry was deleted (unix seconds), 0 while it is live. */
   Tombstone: t.int,
 });
 
@@ -33,7 +39,9 @@ export const MAX_NAME_GOSSIP_ENTRIES = 1 << 17;
 
 /** The gob type of one `nameserver` gossip payload. */
 export const GobNameGossip = t.struct('GossipData', {
+  /** The sender's clock when sent, in unix seconds. */
   Timestamp: t.int,
+  /** The entries carried. */
   Entries: t.slice(GobEntry, { name: 'Entries', maxLen: MAX_NAME_GOSSIP_ENTRIES }),
 });
 

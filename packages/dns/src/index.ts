@@ -16,10 +16,12 @@ export {
 export {
   DEFAULT_TTL,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
+  DNS_TCP_PAUSE_BYTES,
   DnsServer,
   type DnsServerAddress,
   type DnsServerOptions,
   DnsServerStateError,
+  defaultRecursionNetworks,
 } from './server.js';
 export {
   type DnsEntryStatus,

@@ -86,14 +86,19 @@ export interface DnsServerOptions {
   recursionFrom?: readonly string[];
   /** The host's interfaces, for the default {@link recursionFrom}; default `os.networkInterfaces`. */
   networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+  /** Times upstream queries out (default: the system clock). */
   clock?: Clock;
+  /** Picks upstream query ids (default: the system's randomness). */
   random?: Random;
 }
 
 /** Where a started server listens. */
 export interface DnsServerAddress {
+  /** The address bound. */
   host: string;
+  /** The UDP port bound (the real one when 0 was asked for). */
   udpPort: number;
+  /** The TCP port bound (the real one when 0 was asked for). */
   tcpPort: number;
 }
 
@@ -140,7 +145,7 @@ function clientAddress(address: string): [string, 'ipv4' | 'ipv6'] {
 
 /**
  * weaveDNS's server: UDP and TCP on the same address. UDP replies are limited to 512 bytes or the
- * client's EDNS0 size (see {@link QueryHandler}); TCP carries any number of length-prefixed queries
+ * client's EDNS0 size (see `QueryHandler`); TCP carries any number of length-prefixed queries
  * per connection, unlimited in size, answered while the client reads its replies: the server stops
  * reading a client whose replies back up past {@link DNS_TCP_PAUSE_BYTES} and closes it when idle.
  * Malformed input is answered with FORMERR or dropped; it never stops the server.

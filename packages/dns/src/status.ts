@@ -6,19 +6,29 @@ import type { DnsServer } from './server.js';
 
 /** One record as `/report` shows it (upstream `EntryStatus`; Go field names, as in the JSON). */
 export interface DnsEntryStatus {
+  /** The fully qualified name. */
   Hostname: string;
+  /** The peer that registered it. */
   Origin: string;
+  /** The container it belongs to. */
   ContainerID: string;
+  /** The IPv4 address. */
   Address: string;
+  /** The entry's version. */
   Version: number;
+  /** When it was deleted (unix seconds), 0 while live. */
   Tombstone: number;
 }
 
 /** The `DNS` section of `/report` and of `weave status` (upstream `nameserver.Status`). */
 export interface DnsStatus {
+  /** The domain served, with a trailing dot (e.g. `weave.local.`). */
   Domain: string;
+  /** The upstream servers queries outside the domain go to. */
   Upstream: string[];
+  /** The address the DNS server listens on. */
   Address: string;
+  /** The TTL of answers, in seconds. */
   TTL: number;
   /** Every record, tombstones included, in storage order. */
   Entries: DnsEntryStatus[];

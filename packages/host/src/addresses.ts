@@ -7,8 +7,11 @@ import { assertIfName } from './names.js';
 
 /** A parsed CIDR such as 172.16.16.1/24 (an interface address with its subnet's prefix length). */
 export interface Cidr {
+  /** The address, dotted (IPv4) or colon form (IPv6). */
   address: string;
+  /** The prefix length. */
   prefixLength: number;
+  /** The IP version. */
   family: 4 | 6;
 }
 

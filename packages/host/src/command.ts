@@ -20,7 +20,9 @@ export interface CommandOptions {
 
 /** What a finished command printed. */
 export interface CommandOutput {
+  /** What the command printed on standard output. */
   stdout: string;
+  /** What it printed on standard error. */
   stderr: string;
 }
 

@@ -47,9 +47,13 @@ export interface AttachContainerOptions {
 
 /** The result of attachContainer. */
 export interface ContainerAttachment {
+  /** The container's network namespace. */
   netns: string;
+  /** The host end of the veth (on the bridge). */
   hostIfName: string;
+  /** The container end of the veth (`ethwe`). */
   containerIfName: string;
+  /** The MTU set on both ends. */
   mtu: number;
   /** Addresses ethwe carries now (including ones it had before). */
   cidrs: string[];
@@ -119,6 +123,7 @@ export async function attachContainer(options: AttachContainerOptions): Promise<
 
 /** What detachContainer needs. */
 export interface DetachContainerOptions {
+  /** The container's network namespace. */
   netns: string;
   /** Addresses to remove; default all of ethwe's. */
   cidr?: string | readonly string[];

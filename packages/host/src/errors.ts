@@ -2,6 +2,7 @@ import { WeaveError } from '@weave-ts/core';
 
 /** The native addon (build/Release/weave_host.node) has not been built or cannot be loaded. */
 export class HostAddonMissingError extends WeaveError {
+  /** The error's stable name: `'HostAddonMissingError'`. */
   override name = 'HostAddonMissingError';
   constructor(cause: unknown) {
     super(
@@ -15,6 +16,7 @@ export class HostAddonMissingError extends WeaveError {
 
 /** A TAP was opened without CAP_NET_ADMIN. */
 export class TapPermissionError extends WeaveError {
+  /** The error's stable name: `'TapPermissionError'`. */
   override name = 'TapPermissionError';
   constructor() {
     super('opening a TAP needs root (CAP_NET_ADMIN)');
@@ -23,6 +25,7 @@ export class TapPermissionError extends WeaveError {
 
 /** The kernel offers no TUN/TAP driver here. */
 export class TunDeviceMissingError extends WeaveError {
+  /** The error's stable name: `'TunDeviceMissingError'`. */
   override name = 'TunDeviceMissingError';
   constructor() {
     super('/dev/net/tun is missing: the kernel needs the tun module (modprobe tun)');
@@ -31,42 +34,62 @@ export class TunDeviceMissingError extends WeaveError {
 
 /** TUNSETIFF refused the name: another device (or a TAP still being torn down) holds it. */
 export class TapNameBusyError extends WeaveError {
+  /** The error's stable name: `'TapNameBusyError'`. */
   override name = 'TapNameBusyError';
-  constructor(readonly ifName: string) {
+  constructor(
+    /** The network interface concerned. */
+    readonly ifName: string,
+  ) {
     super(`interface name ${ifName} is already in use`);
   }
 }
 
 /** A Linux interface name that the kernel would refuse (empty, over 15 bytes, `/`, whitespace, `:`). */
 export class InvalidInterfaceNameError extends WeaveError {
+  /** The error's stable name: `'InvalidInterfaceNameError'`. */
   override name = 'InvalidInterfaceNameError';
-  constructor(readonly ifName: string) {
+  constructor(
+    /** The network interface concerned. */
+    readonly ifName: string,
+  ) {
     super(`invalid interface name ${JSON.stringify(ifName)}: 1-15 bytes, no '/', ':' or whitespace`);
   }
 }
 
 /** A network namespace name `ip netns` would refuse or that could escape /run/netns. */
 export class InvalidNetnsNameError extends WeaveError {
+  /** The error's stable name: `'InvalidNetnsNameError'`. */
   override name = 'InvalidNetnsNameError';
-  constructor(readonly netns: string) {
+  constructor(
+    /** The network namespace concerned. */
+    readonly netns: string,
+  ) {
     super(`invalid network namespace name ${JSON.stringify(netns)}`);
   }
 }
 
 /** An operation on a TAP after `close()`. */
 export class TapClosedError extends WeaveError {
+  /** The error's stable name: `'TapClosedError'`. */
   override name = 'TapClosedError';
-  constructor(readonly ifName: string) {
+  constructor(
+    /** The network interface concerned. */
+    readonly ifName: string,
+  ) {
     super(`TAP ${ifName} is closed`);
   }
 }
 
 /** A system call on a TAP failed; `code` is the errno name (e.g. `EBADF` once the device was deleted). */
 export class TapIoError extends WeaveError {
+  /** The error's stable name: `'TapIoError'`. */
   override name = 'TapIoError';
   constructor(
+    /** The TAP concerned. */
     readonly ifName: string,
+    /** The system call that failed. */
     readonly syscall: string,
+    /** The errno name (e.g. `EIO`). */
     readonly code: string,
     /** For a failed write: frames of the batch written before the one that failed. */
     readonly written = 0,
@@ -77,10 +100,14 @@ export class TapIoError extends WeaveError {
 
 /** An `ip` (iproute2) or other plumbing command failed; `stderr` holds the tool's own words. */
 export class NetCommandError extends WeaveError {
+  /** The error's stable name: `'NetCommandError'`. */
   override name = 'NetCommandError';
   constructor(
+    /** The command line that failed. */
     readonly command: readonly string[],
+    /** What it printed on standard error. */
     readonly stderr: string,
+    /** Its exit code (null when killed by a signal). */
     readonly exitCode: number | null,
   ) {
     super(`${command.join(' ')} failed: ${stderr.trim() || `exit code ${exitCode}`}`);
@@ -89,37 +116,49 @@ export class NetCommandError extends WeaveError {
 
 /** The link (or namespace) named in a plumbing command does not exist. */
 export class LinkNotFoundError extends NetCommandError {
+  /** The error's stable name: `'LinkNotFoundError'`. */
   override name = 'LinkNotFoundError';
 }
 
 /** The link, address or namespace to create exists already. */
 export class AlreadyExistsError extends NetCommandError {
+  /** The error's stable name: `'AlreadyExistsError'`. */
   override name = 'AlreadyExistsError';
 }
 
 /** Network configuration was attempted without CAP_NET_ADMIN. */
 export class NetPermissionError extends NetCommandError {
+  /** The error's stable name: `'NetPermissionError'`. */
   override name = 'NetPermissionError';
 }
 
 /** A command the plumbing needs (`ip`, `sysctl`) is not installed. */
 export class ToolMissingError extends WeaveError {
+  /** The error's stable name: `'ToolMissingError'`. */
   override name = 'ToolMissingError';
-  constructor(readonly tool: string) {
+  constructor(
+    /** The command-line tool that is missing. */
+    readonly tool: string,
+  ) {
     super(`${tool} is not installed (the host plumbing needs iproute2 and procps)`);
   }
 }
 
 /** attachContainer was pointed at a bridge that does not exist (upstream's wording). */
 export class BridgeNotFoundError extends WeaveError {
+  /** The error's stable name: `'BridgeNotFoundError'`. */
   override name = 'BridgeNotFoundError';
-  constructor(readonly bridge: string) {
+  constructor(
+    /** The bridge concerned. */
+    readonly bridge: string,
+  ) {
     super(`bridge "${bridge}" not present; did you launch weave?`);
   }
 }
 
 /** A sleeve fast path (or one of its connections) was used after `close()` / `remove()`. */
 export class FastPathClosedError extends WeaveError {
+  /** The error's stable name: `'FastPathClosedError'`. */
   override name = 'FastPathClosedError';
   constructor() {
     super('the sleeve fast path (or this connection of it) is closed');

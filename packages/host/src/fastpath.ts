@@ -52,12 +52,17 @@ export const FAST_PATH_FLOW_TTL_MS = 10_000;
 
 /** What the fast path has carried since it was created. */
 export interface FastPathStats {
+  /** Frames sent by the addon without JavaScript. */
   framesSent: number;
+  /** Datagrams those frames went in. */
   datagramsSent: number;
+  /** Frames received by the addon and injected into the TAP. */
   framesReceived: number;
+  /** Datagrams those frames came in. */
   datagramsReceived: number;
   /** Authentic encrypted datagrams dropped as replays. */
   duplicates: number;
+  /** Datagrams the kernel refused to send. */
   sendErrors: number;
   /** DF datagrams the kernel refused as too big (the connection then waits for JS). */
   tooBig: number;
@@ -80,7 +85,15 @@ const STAT_NAMES: readonly (keyof FastPathStats)[] = [
 export interface FastPathConnectionState {
   /** Established, with a known remote address: only then does C carry its frames. */
   readonly enabled: boolean;
-  readonly remote: { readonly host: string; readonly port: number } | undefined;
+  /** The remote's UDP endpoint once known (`undefined` while it is not). */
+  readonly remote:
+    | {
+        /** The remote's IP address. */
+        readonly host: string;
+        /** The remote's UDP port. */
+        readonly port: number;
+      }
+    | undefined;
   /** The overlay MTU: bigger frames are left to JS (fragmentation, ICMP). */
   readonly mtu: number;
   /** The largest DF datagram payload. */
@@ -99,6 +112,7 @@ export class FastPathConnection {
   /** @internal */
   constructor(
     private readonly fastPath: SleeveFastPath,
+    /** The addon's id for this connection. */
     readonly id: number,
   ) {}
 
@@ -146,6 +160,7 @@ export class FastPathConnection {
     if (h !== undefined) addon().fastpathConnRemove(h, this.id);
   }
 
+  /** Whether {@link FastPathConnection.remove} was called (or the fast path closed). */
   get removed(): boolean {
     return this.#removed;
   }
@@ -207,6 +222,7 @@ export class SleeveFastPath {
     if (this.#handle !== undefined) addon().fastpathFlush(this.#handle);
   }
 
+  /** Counters of what the addon carried. */
   stats(): FastPathStats {
     const values = this.#handle === undefined ? [] : addon().fastpathStats(this.#handle);
     return Object.fromEntries(
@@ -214,6 +230,7 @@ export class SleeveFastPath {
     ) as unknown as FastPathStats;
   }
 
+  /** Whether {@link SleeveFastPath.close} was called. */
   get closed(): boolean {
     return this.#handle === undefined;
   }

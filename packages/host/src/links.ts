@@ -9,13 +9,17 @@ import { assertIfName, assertNetnsName } from './names.js';
 
 /** Where a link lives. */
 export interface InNetns {
+  /** Run inside this network namespace (default: the current one). */
   netns?: string;
 }
 
 /** What `getLink` reports about one link. */
 export interface LinkInfo {
+  /** The interface name. */
   name: string;
+  /** The kernel's interface index. */
   index: number;
+  /** The MTU. */
   mtu: number;
   /** Administratively up (IFF_UP). */
   up: boolean;

@@ -12,6 +12,7 @@ export class TapLocalPort implements LocalPort {
 
   private constructor(
     private readonly tap: Tap,
+    /** The MTU of the TAP. */
     readonly mtu: number,
     private readonly logger: Logger,
   ) {

@@ -30,7 +30,9 @@ export const TapOffload = {
   CSUM: 0x01,
   /** TCP segmentation offload for IPv4 / IPv6 (GSO super-frames). */
   TSO4: 0x02,
+  /** TCP segmentation offload for IPv6. */
   TSO6: 0x04,
+  /** TCP segmentation offload with ECN bits. */
   TSO_ECN: 0x08,
 } as const;
 

@@ -49,7 +49,9 @@ export interface TestHost {
 
 /** A set of test hosts; call destroy() in afterAll/afterEach (also after a failure). */
 export interface TestHosts {
+  /** The unique prefix of every namespace and link created. */
   prefix: string;
+  /** The hosts, in creation order. */
   hosts: TestHost[];
   /**
    * Creates one more namespace `<prefix>-<suffix>` without underlay (e.g. a container), with the

@@ -21,7 +21,9 @@ export const UDP_DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
 
 /** An IPv4 UDP address. */
 export interface UdpEndpoint {
+  /** IP address. */
   readonly host: string;
+  /** UDP port. */
   readonly port: number;
 }
 
@@ -52,7 +54,10 @@ export interface UdpSendResult {
   /** Datagrams handed to the kernel. */
   sent: number;
   /** Set when DF datagrams were refused as too big; `pmtu` is the path MTU (IP packet bytes). */
-  emsgsize?: { pmtu: number };
+  emsgsize?: {
+    /** The path MTU the kernel reported. */
+    pmtu: number;
+  };
   /** The errno name of the last other failure (`EAGAIN`: the send buffer was full, the rest dropped). */
   error?: string;
 }
@@ -61,6 +66,7 @@ export interface UdpSendResult {
 export interface UdpDatagram {
   /** The payload: a view of a buffer that belongs to the handler. */
   data: Uint8Array;
+  /** Where it came from. */
   from: UdpEndpoint;
 }
 
@@ -69,26 +75,38 @@ export type UdpBatchHandler = (batch: UdpDatagram[]) => void;
 
 /** The local address is taken (no SO_REUSEADDR: one socket per address). */
 export class UdpAddressInUseError extends WeaveError {
+  /** The error's stable name: `'UdpAddressInUseError'`. */
   override name = 'UdpAddressInUseError';
-  constructor(readonly address: string) {
+  constructor(
+    /** The address concerned. */
+    readonly address: string,
+  ) {
     super(`cannot bind UDP ${address}: address already in use`);
   }
 }
 
 /** An operation on a socket after `close()`. */
 export class UdpSocketClosedError extends WeaveError {
+  /** The error's stable name: `'UdpSocketClosedError'`. */
   override name = 'UdpSocketClosedError';
-  constructor(readonly address: string) {
+  constructor(
+    /** The address concerned. */
+    readonly address: string,
+  ) {
     super(`UDP socket ${address} is closed`);
   }
 }
 
 /** A system call on a UDP socket failed; `code` is the errno name (`EADDRNOTAVAIL`, `EACCES`, …). */
 export class UdpSocketError extends WeaveError {
+  /** The error's stable name: `'UdpSocketError'`. */
   override name = 'UdpSocketError';
   constructor(
+    /** The socket's local address. */
     readonly address: string,
+    /** The system call that failed. */
     readonly syscall: string,
+    /** The errno name. */
     readonly code: string,
   ) {
     super(`UDP ${address}: ${syscall} failed with ${code}`);
@@ -145,6 +163,7 @@ export class NativeUdpSocket {
   readonly local: UdpEndpoint;
   /** SO_RCVBUF / SO_SNDBUF as the kernel reports them (twice the usable payload space). */
   readonly recvBufferSize: number;
+  /** The SO_SNDBUF size the kernel granted, in bytes. */
   readonly sendBufferSize: number;
   readonly #handle: UdpHandle;
   readonly #batchSize: number;
