@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateSchedule, type Schedule } from './schedule.js';
-import { shrinkSchedule } from './shrink.js';
+import { failsWith, shrinkSchedule } from './shrink.js';
 import { runSchedule, type Violation } from './world.js';
 
 interface Args {
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nshrinking seed ${first.seed} (${schedule.ops.length} ops)…`);
   const kinds = new Set(first.violations.map((v) => v.kind));
-  const small = await shrinkSchedule(schedule, kinds, 150, (s) =>
+  const small = await shrinkSchedule(schedule, failsWith(kinds), 150, (s) =>
     console.log(`  still failing with ${s.ops.length} ops, ${s.peers} peers`),
   );
   console.log(`\nminimal schedule (${small.ops.length} ops, ${small.peers} peers):`);

@@ -42,6 +42,8 @@ export interface Schedule {
   readonly init: InitKind;
   /** Peers each peer is told to connect to at launch (index n-1). */
   readonly targets: readonly (readonly number[])[];
+  /** `rmpeer` as upstream does it (no majority needed, taken by the peer it runs on). */
+  readonly rmpeerForce?: boolean;
   /** Automatic reclaim of unreachable peers' ranges (ms), if on. */
   readonly reclaimAfterMs?: number;
   readonly ops: readonly Op[];
@@ -77,7 +79,9 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
   const targets = all.map((n) => {
     const others = all.filter((m) => m !== n);
     if (init !== 'targets' || chance(0.3)) return others;
-    const kept = others.filter(() => chance(0.7));
+    // At most one peer left out, so losing a few peers cannot leave two survivors that never met.
+    const skip = others[random.int(others.length)];
+    const kept = peers > 3 ? others.filter((m) => m !== skip) : [...others];
     while (Math.floor((kept.length + 1) / 2) + 1 < majority) {
       const missing = others.filter((m) => !kept.includes(m));
       kept.push(missing[random.int(missing.length)]!);
@@ -161,7 +165,57 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
       ops.push({ t: 'alloc', p: pick(up), c, w });
     }
   }
-  return { seed, peers, range, init, targets, ...(reclaimAfterMs ? { reclaimAfterMs } : {}), ops };
+  return {
+    seed,
+    peers,
+    range,
+    init,
+    targets,
+    ...(reclaimAfterMs ? { reclaimAfterMs, ops: boundOutages(ops, reclaimAfterMs / 2) } : { ops }),
+  };
+}
+
+/**
+ * Automatic reclaim assumes that a peer unreachable for `reclaimAfterMs` is gone for good. Schedules
+ * with reclaim on keep to that assumption for peers that come back: no stop or cut lasts longer than
+ * `limit`; a `start` or `heal` is inserted where one would. (Peers destroyed stay away and are
+ * reclaimed.)
+ */
+function boundOutages(ops: readonly Op[], limit: number): Op[] {
+  const out: Op[] = [];
+  const downSince = new Map<number, number>();
+  let cutSince: number | undefined;
+  let now = 0;
+  const nextDeadline = () =>
+    Math.min(...[...downSince.values(), ...(cutSince === undefined ? [] : [cutSince])].map((t) => t + limit));
+  const endDue = () => {
+    for (const [p, since] of [...downSince]) {
+      if (since + limit > now) continue;
+      out.push({ t: 'start', p, w: 0 });
+      downSince.delete(p);
+    }
+    if (cutSince !== undefined && cutSince + limit <= now) {
+      out.push({ t: 'heal', w: 0 });
+      cutSince = undefined;
+    }
+  };
+  for (const op of ops) {
+    if (op.t === 'stop' || op.t === 'kill') downSince.set(op.p, now);
+    else if (op.t === 'start' || op.t === 'destroy' || op.t === 'reset') downSince.delete(op.p);
+    else if ((op.t === 'cut' || op.t === 'block') && cutSince === undefined) cutSince = now;
+    else if (op.t === 'heal') cutSince = undefined;
+    out.push({ ...op, w: 0 });
+    let remaining = op.w;
+    while (remaining > 0) {
+      const step = Math.min(remaining, Math.max(0, nextDeadline() - now));
+      const last = out[out.length - 1]!;
+      out[out.length - 1] = { ...last, w: last.w + step };
+      now += step;
+      remaining -= step;
+      endDue();
+    }
+  }
+  return out;
 }
 
 /** One line per op, for logs. */

@@ -1,18 +1,20 @@
 // Shrinking a failing schedule: delta debugging over its ops (drop chunks, then single ops), then
 // fewer peers, shorter waits — keeping every change that still fails the same way.
 import type { Op, Schedule } from './schedule.js';
-import { runSchedule, type Violation } from './world.js';
+import { type RunResult, runSchedule, type Violation } from './world.js';
 
-/** Whether a run of `schedule` fails with a violation of one of `kinds`. */
-export async function failsWith(schedule: Schedule, kinds: ReadonlySet<Violation['kind']>): Promise<boolean> {
-  const result = await runSchedule(schedule);
-  return result.violations.some((v) => kinds.has(v.kind));
+/** A property of a run that shrinking must keep (normally: it broke an invariant of some kind). */
+export type Keep = (result: RunResult) => boolean;
+
+/** Keeps runs that fail with a violation of one of `kinds`. */
+export function failsWith(kinds: ReadonlySet<Violation['kind']>): Keep {
+  return (result) => result.violations.some((v) => kinds.has(v.kind));
 }
 
-/** A smaller schedule that still fails with one of `kinds`; at most `budget` runs. */
+/** A smaller schedule whose run still has property `keep`; at most `budget` runs. */
 export async function shrinkSchedule(
   schedule: Schedule,
-  kinds: ReadonlySet<Violation['kind']>,
+  keep: Keep,
   budget = 150,
   onStep?: (s: Schedule) => void,
 ): Promise<Schedule> {
@@ -21,7 +23,7 @@ export async function shrinkSchedule(
   const tryCandidate = async (candidate: Schedule): Promise<boolean> => {
     if (runs >= budget) return false;
     runs++;
-    if (await failsWith(candidate, kinds)) {
+    if (keep(await runSchedule(candidate, { stopOnViolation: true }))) {
       best = candidate;
       onStep?.(best);
       return true;

@@ -90,12 +90,17 @@ export async function runFor(sim: SimNetwork, ms: number): Promise<void> {
   }
 }
 
+/** Options of {@link runSchedule}. */
+export interface RunOptions {
+  /** Print every op, allocator log line and violation as it happens. */
+  readonly verbose?: boolean;
+  /** Stop at the first violation (shrinking needs no more). */
+  readonly stopOnViolation?: boolean;
+}
+
 /** Runs one schedule to the end and checks it. Never throws: a crash is reported as a violation. */
-export async function runSchedule(
-  schedule: Schedule,
-  options: { verbose?: boolean } = {},
-): Promise<RunResult> {
-  const world = new World(schedule, options.verbose ?? false);
+export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<RunResult> {
+  const world = new World(schedule, options.verbose ?? false, options.stopOnViolation ?? false);
   try {
     await world.run();
   } catch (error) {
@@ -128,6 +133,7 @@ class World {
   constructor(
     readonly schedule: Schedule,
     readonly verbose: boolean,
+    readonly stopOnViolation: boolean,
   ) {
     this.lossRandom = new SeededRandom(schedule.seed ^ 0x5bd1e995);
     this.all = Array.from({ length: schedule.peers }, (_, i) => i + 1);
@@ -141,7 +147,10 @@ class World {
 
   /** Allocator log lines, kept only when verbose (they are many). */
   trace(n: number, message: string): void {
-    if (this.verbose) this.note(`  peer ${n}: ${message.replace(/^\[allocator [^\]]*\] /, '')}`);
+    // Key IPAM events are always kept (tests look for them); the rest only when verbose.
+    if (this.verbose || /taken over by|giving its ranges back|yielding|Paxos consensus/.test(message)) {
+      this.note(`  peer ${n}: ${message.replace(/^\[allocator [^\]]*\] /, '')}`);
+    }
   }
 
   violation(kind: Violation['kind'], message: string): void {
@@ -342,7 +351,11 @@ class World {
         const peer = running(op.p);
         if (!peer || this.state.get(op.d) !== 'gone') break;
         try {
-          this.note(`rmpeer: ${peer.allocator.adminTakeoverRanges(chaosName(op.d)).trim()}`);
+          this.note(
+            `rmpeer: ${peer.allocator
+              .adminTakeoverRanges(chaosName(op.d), { force: this.schedule.rmpeerForce ?? false })
+              .trim()}`,
+          );
         } catch (error) {
           this.note(`rmpeer refused: ${(error as Error).message}`);
         }
@@ -368,7 +381,10 @@ class World {
   async run(): Promise<void> {
     for (const n of this.all) await this.boot(n);
     await runFor(this.sim, 2_000);
-    for (const op of this.schedule.ops) await this.apply(op);
+    for (const op of this.schedule.ops) {
+      await this.apply(op);
+      if (this.stopOnViolation && this.violations.length > 0) return;
+    }
     await this.quiesce();
   }
 
@@ -418,8 +434,12 @@ class World {
           : 1;
     const canAllocate = ringExists || mode.kind === 'seed' || electors >= needed;
     // Space stranded on peers that are gone (nobody ran rmpeer) legitimately stalls allocation.
+    // So does a ring whose free space is all on such peers.
+    const runningNames = new Set(up.map((p) => p.router.name));
     const stranded = (p: ChaosPeer) =>
-      p.allocator.status().startsWith('all IP ranges owned by unreachable peers');
+      p.allocator.status().startsWith('all IP ranges owned by unreachable peers') ||
+      (p.allocator.ringEntries().length > 0 &&
+        !p.allocator.ringEntries().some((e) => e.free > 0 && runningNames.has(e.peer)));
 
     // Probe: one allocation on every running peer, plus whatever was still waiting.
     const probes = up.map((p) => {
@@ -439,6 +459,7 @@ class World {
       await runFor(this.sim, 1_000);
       if (probes.every((x) => x.latency() !== undefined) && this.waiting.size === 0) break;
     }
+    if (this.stopOnViolation && this.violations.length > 0) return;
     if (canAllocate) {
       for (const probe of probes) {
         const latency = probe.latency();
@@ -447,7 +468,7 @@ class World {
         } else if (latency === undefined) {
           this.violation(
             'allocation-hang',
-            `probe on peer ${probe.p.n} not answered within ${ALLOCATION_BOUND_MS} ms (status: ${probe.p.allocator.status()})`,
+            `probe on peer ${probe.p.n} not answered within ${ALLOCATION_BOUND_MS} ms (status: ${probe.p.allocator.status()}; ring ${this.ringKey(probe.p)})`,
           );
         } else this.latencies.push(latency);
       }
@@ -460,6 +481,7 @@ class World {
         );
       }
     }
+    if (this.stopOnViolation && this.violations.length > 0) return;
     // Let gossip settle (rings, free counts, names: periodic gossip runs every 30 s), then compare.
     // Convergence after conflicting edits can take a few rounds: wait up to SETTLE_LIMIT_MS for it.
     await runFor(this.sim, 35_000);

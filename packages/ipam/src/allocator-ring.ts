@@ -1,4 +1,10 @@
-import { type GossipData, type GossipReceiver, type PeerName, UNKNOWN_PEER_NAME } from '@weave-ts/core';
+import {
+  comparePeerNames,
+  type GossipData,
+  type GossipReceiver,
+  type PeerName,
+  UNKNOWN_PEER_NAME,
+} from '@weave-ts/core';
 import { formatRange, type Range, rangeAsCIDRString, rangeContains, rangeSize } from './address.js';
 import {
   IncompatibleRangesError,
@@ -77,6 +83,7 @@ export abstract class AllocatorRing extends AllocatorOperations {
         this.pruneNicknames();
         this.ringUpdated();
       }
+      this.yieldTies();
       if (this.ring.reasserted) {
         // Our entry now carries a newer version than anyone has: keep it and tell everyone, or peers
         // that saw the stale copy keep it until some periodic gossip happens to reach them.
@@ -173,6 +180,28 @@ export abstract class AllocatorRing extends AllocatorOperations {
     }
   }
 
+  /**
+   * Two peers took the same range over at once (their views of who is reachable differed): equal
+   * versions naming different owners, which the merge rules keep apart for ever. The higher-named
+   * one yields, if it has not used the range, by handing it to the lower-named one with a version
+   * above both — the same rule as picking the heir, so every peer ends with the same owner.
+   */
+  protected yieldTies(): void {
+    for (const { token, peer } of this.ring.ties) {
+      if (comparePeerNames(peer, this.ourName) >= 0) continue;
+      const span = this.ring.spanOf(token);
+      if (this.hasAllocations(span)) continue;
+      const moved = this.ring.transferOwn(
+        peer,
+        (s) => s.length === span.length && s.every((r, i) => r.start === span[i]!.start),
+      );
+      if (moved.length === 0) continue;
+      this.log(`${peer} took over ${moved.map(formatRange).join(', ')} at the same time as us: yielding it`);
+      this.ringUpdated();
+      this.broadcast();
+    }
+  }
+
   /** Forgets held ranges that are no longer ours (the ring moved on). */
   protected pruneHeld(): void {
     if (this.held.size === 0) return;
@@ -192,15 +221,15 @@ export abstract class AllocatorRing extends AllocatorOperations {
     );
   }
 
-  /** Hands the ranges we hold for `peer`, and have not used, back to it. */
-  protected giveBack(peer: PeerName): void {
+  /** Hands the ranges we hold for `peer`, and have not used, back to it (it is back, or we leave). */
+  protected giveBack(peer: PeerName, why = 'is back'): void {
     const held = this.held.get(peer) ?? [];
     this.held.delete(peer);
     const inside = (span: readonly Range[]) =>
       span.every((s) => held.some((h) => h.start <= s.start && s.end <= h.end));
     const ranges = this.ring.transferOwn(peer, inside);
     if (ranges.length === 0) return;
-    this.log(`${peer} is back: giving its ranges back (${ranges.map(formatRange).join(', ')})`);
+    this.log(`${peer} ${why}: giving its ranges back (${ranges.map(formatRange).join(', ')})`);
     this.ringUpdated();
     this.broadcast();
   }

@@ -95,7 +95,7 @@ export class Allocator extends AllocatorRing {
       this.shuttingDown = true;
       this.cancelAll();
       // What we hold in trust goes back to its owners, not to our heir.
-      for (const peer of [...this.held.keys()]) this.giveBack(peer);
+      for (const peer of [...this.held.keys()]) this.giveBack(peer, 'was held in trust by us, and we leave');
       const heir = this.pickPeerForTransfer();
       if (heir !== undefined) {
         this.ring.transfer(this.ourName, heir);

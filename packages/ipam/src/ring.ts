@@ -25,8 +25,11 @@ export type HasAllocations = (ranges: readonly Range[]) => boolean;
 
 /** One owned span for status/report output (spans crossing the range end are split in two). */
 export interface RangeInfo {
+  /** The owning peer. */
   readonly peer: PeerName;
+  /** The range. */
   readonly range: Range;
+  /** The version of the entry that starts it. */
   readonly version: number;
 }
 
@@ -40,13 +43,16 @@ export const TRANSFER_VERSION_BUMP = 100;
  * follows upstream exactly.
  */
 export class Ring {
+  /** First address of the ring's range. */
   readonly start: Address;
+  /** One past the last address of the ring's range. */
   readonly end: Address;
   /** The local peer: the only one that edits its own entries. */
   readonly peer: PeerName;
   #entries: RingEntry[] = [];
   #seeds: PeerName[] = [];
   #reasserted = false;
+  #ties: { token: Address; peer: PeerName }[] = [];
 
   /** An empty ring over `[start, end)` held by `peer`. @throws RingPreconditionError unless start < end */
   constructor(start: Address, end: Address, peer: PeerName) {
@@ -203,6 +209,7 @@ export class Ring {
     }
 
     this.#reasserted = false;
+    this.#ties = [];
     const { result, updated } = this.#mergeEntries(incoming.entries, hasAllocations);
 
     // Accepting a repair can leave one of our entries claiming more than its (now shorter) span.
@@ -225,6 +232,19 @@ export class Ring {
    */
   get reasserted(): boolean {
     return this.#reasserted;
+  }
+
+  /**
+   * Entries of ours that the last {@link Ring.merge} kept only because of the tie rule: the incoming
+   * copy has the same version and free count but names `peer` (two takeovers of the same range).
+   */
+  get ties(): readonly {
+    /** The token of our entry. */
+    readonly token: Address;
+    /** The peer the incoming copy of the entry named. */
+    readonly peer: PeerName;
+  }[] {
+    return this.#ties;
   }
 
   #mergeEntries(
@@ -270,8 +290,11 @@ export class Ring {
               throw new InconsistentEntryError(m.token, m.peer, t.peer);
             }
             // Same version, different owner: the entry reporting more free space wins (ours on a tie).
-            if (m.free >= t.free) keepMine(m);
-            else takeTheirs(t);
+            if (m.free >= t.free) {
+              keepMine(m);
+              if (m.peer === this.peer && m.free === t.free)
+                this.#ties.push({ token: m.token, peer: t.peer });
+            } else takeTheirs(t);
           } else {
             keepMine(m);
           }
