@@ -24,7 +24,12 @@ export function isIp(s: string): boolean {
  * Takes the leading address arguments off `args` (`collect_cidr_args`): `ip:` is dropped, `net:`
  * kept. Returns them and the rest.
  */
-export function collectCidrArgs(args: readonly string[]): { cidrs: string[]; rest: string[] } {
+export function collectCidrArgs(args: readonly string[]): {
+  /** The address arguments, `ip:`/`net:` prefixes handled. */
+  cidrs: string[];
+  /** The arguments after them. */
+  rest: string[];
+} {
   const cidrs: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
@@ -39,7 +44,12 @@ export function collectCidrArgs(args: readonly string[]): { cidrs: string[]; res
 }
 
 /** Takes the leading plain IP arguments off `args` (`collect_ip_args`). */
-export function collectIpArgs(args: readonly string[]): { ips: string[]; rest: string[] } {
+export function collectIpArgs(args: readonly string[]): {
+  /** The leading IP arguments. */
+  ips: string[];
+  /** The arguments after them. */
+  rest: string[];
+} {
   let i = 0;
   while (i < args.length && isIp(args[i] as string)) i++;
   return { ips: args.slice(0, i), rest: args.slice(i) };

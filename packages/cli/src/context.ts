@@ -5,8 +5,11 @@ import { type StatePaths, statePaths } from './state-dir.js';
 
 /** Where a command's output goes and which environment it sees (injectable for tests). */
 export interface CliIO {
+  /** The environment the command reads (`WEAVE_HTTP_ADDR`, `WEAVER_BIN`, …). */
   env: NodeJS.ProcessEnv;
+  /** Writes `text` to standard output. */
   stdout(text: string): void;
+  /** Writes `text` to standard error. */
   stderr(text: string): void;
 }
 

@@ -12,11 +12,24 @@ import type { StatePaths } from './state-dir.js';
 /** State of the weaver named by the pid file. */
 export type DaemonState =
   /** The pid file names a live weaver. */
-  | { kind: 'running'; pid: number }
+  | {
+      /** Discriminant. */
+      kind: 'running';
+      /** weaver's process id. */
+      pid: number;
+    }
   /** The pid file names a process that is gone (killed, crashed). */
-  | { kind: 'stopped'; pid: number }
+  | {
+      /** Discriminant. */
+      kind: 'stopped';
+      /** The process id the pid file names. */
+      pid: number;
+    }
   /** No pid file. */
-  | { kind: 'absent' };
+  | {
+      /** Discriminant. */
+      kind: 'absent';
+    };
 
 /** Reads the pid file and checks the process. */
 export function daemonState(paths: StatePaths): DaemonState {
@@ -50,7 +63,9 @@ export function isWeaverAlive(pid: number): boolean {
 
 /** How to run weaver: executable and leading arguments. */
 export interface WeaverCommand {
+  /** The program to run. */
   file: string;
+  /** Its arguments. */
   args: string[];
 }
 

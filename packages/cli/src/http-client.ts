@@ -7,7 +7,9 @@ import { request } from 'node:http';
 
 /** What weaver answered. */
 export interface HttpResponse {
+  /** The HTTP status code. */
   status: number;
+  /** The response body as text. */
   body: string;
 }
 

@@ -13,8 +13,11 @@ export const DEFAULT_STATE_DIR = '/var/lib/weave';
 
 /** Files of one weaver. */
 export interface StatePaths {
+  /** The state directory. */
   dir: string;
+  /** weaver's pid file. */
   pidFile: string;
+  /** weaver's log file. */
   logFile: string;
   /** `--db-prefix` handed to weaver. */
   dbPrefix: string;
