@@ -18,7 +18,10 @@ export type AddressSpec = { kind: 'net'; subnet?: string } | { kind: 'ip'; cidr:
 export class InvalidAddressSpecError extends Error {
   /** The error's stable name: `'InvalidAddressSpecError'`. */
   override name = 'InvalidAddressSpecError';
-  constructor(readonly spec: string) {
+  constructor(
+    /** The word that did not parse. */
+    readonly spec: string,
+  ) {
     super(`invalid address specification '${spec}': expected net:default, net:<cidr>, ip:<cidr> or <cidr>`);
   }
 }

@@ -13,6 +13,7 @@ export class DockerEngineUnreachableError extends Error {
   /** The error's stable name: `'DockerEngineUnreachableError'`. */
   override name = 'DockerEngineUnreachableError';
   constructor(
+    /** The address that did not answer. */
     readonly dockerHost: string,
     options?: { cause?: unknown },
   ) {
@@ -24,7 +25,10 @@ export class DockerEngineUnreachableError extends Error {
 export class InvalidDockerHostError extends Error {
   /** The error's stable name: `'InvalidDockerHostError'`. */
   override name = 'InvalidDockerHostError';
-  constructor(readonly dockerHost: string) {
+  constructor(
+    /** The value as given. */
+    readonly dockerHost: string,
+  ) {
     super(`unable to parse docker host \`${dockerHost}\``);
   }
 }

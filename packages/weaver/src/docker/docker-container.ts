@@ -9,7 +9,10 @@ import type Docker from 'dockerode';
 export class DockerContainerNotFoundError extends Error {
   /** The error's stable name: `'DockerContainerNotFoundError'`. */
   override name = 'DockerContainerNotFoundError';
-  constructor(readonly ref: string) {
+  constructor(
+    /** The id or name as given. */
+    readonly ref: string,
+  ) {
     super(`Error: No such container: ${ref}`);
   }
 }
@@ -18,7 +21,10 @@ export class DockerContainerNotFoundError extends Error {
 export class DockerContainerNotRunningError extends Error {
   /** The error's stable name: `'DockerContainerNotRunningError'`. */
   override name = 'DockerContainerNotRunningError';
-  constructor(readonly ref: string) {
+  constructor(
+    /** The id or name as given. */
+    readonly ref: string,
+  ) {
     super(`${ref} container is not running.`);
   }
 }

@@ -27,54 +27,60 @@ import { ProxyAttacher } from './proxy/proxy-attacher.js';
 /** Default proxy socket (what `weave env` points DOCKER_HOST at). */
 export const DEFAULT_PROXY_SOCKET = 'unix:///var/run/weave/weave.sock';
 
+/** The plugin part of {@link DockerIntegrationOptions}. */
+export interface DockerPluginSettings {
+  /** Network driver socket; default /run/docker/plugins/weave.sock (the driver name is its base name). */
+  socket?: string;
+  /** IPAM driver socket; default /run/docker/plugins/weavemesh.sock. */
+  meshSocket?: string;
+  /** `legacy` for `--plugin` (default), `v2` for `--plugin-v2`: how `weave status` names it. */
+  version?: 'legacy' | 'v2';
+}
+
+/** The proxy part of {@link DockerIntegrationOptions}. */
+export interface DockerProxySettings {
+  /** Listen addresses; default [`unix:///var/run/weave/weave.sock`]. */
+  listen?: readonly string[];
+  /** Attach containers without WEAVE_CIDR (default true; upstream's `--no-default-ipalloc` = false). */
+  defaultAttach?: boolean;
+  /** Skip weaveDNS settings and registration. */
+  withoutDns?: boolean;
+  /** The resolver containers get; default weaveDNS's address, else docker0's, else the bridge's. */
+  dnsResolver?: string;
+  /** `--hostname-match`: a regular expression over the container name (default the whole name). */
+  hostnameMatch?: string;
+  /** `--hostname-replacement` for the match (default `$1`). */
+  hostnameReplacement?: string;
+}
+
 /** Options of {@link startDockerIntegration}. */
 export interface DockerIntegrationOptions {
+  /** The peer whose IPAM, weaveDNS and bridge containers use. */
   peer: DockerPeer;
   /** Engine address (`-H`/`DOCKER_HOST` form); default `DOCKER_HOST`, else /var/run/docker.sock. */
   dockerHost?: string;
   /** The Docker plugin; off when false/absent. */
-  plugin?:
-    | false
-    | {
-        /** Network driver socket; default /run/docker/plugins/weave.sock (the name is the file's base name). */
-        socket?: string;
-        /** IPAM driver socket; default /run/docker/plugins/weavemesh.sock. */
-        meshSocket?: string;
-        /** `(legacy)` for v1 (`--plugin`), `(v2)` for the managed plugin. */
-        version?: 'legacy' | 'v2';
-      };
+  plugin?: false | DockerPluginSettings;
   /** The Docker API proxy; off when false/absent. */
-  proxy?:
-    | false
-    | {
-        /** Listen addresses; default [`unix:///var/run/weave/weave.sock`]. */
-        listen?: readonly string[];
-        /** Attach containers without WEAVE_CIDR (default true, `--no-default-ipalloc` = false). */
-        defaultAttach?: boolean;
-        /** Skip weaveDNS settings and registration. */
-        withoutDns?: boolean;
-        /** Override the resolver containers get (default {@link containerDnsResolver}). */
-        dnsResolver?: string;
-        hostnameMatch?: string;
-        hostnameReplacement?: string;
-      };
+  proxy?: false | DockerProxySettings;
   /** Route 224.0.0.0/4 via ethwe on attach (default true). */
   multicastRoute?: boolean;
   /** Grace before a dead container's addresses are freed (default 30 s). */
   containerDiedGraceMs?: number;
   /** Named netns of the bridge and the engine, when not ours (tests). */
   netns?: string;
+  /** Timers of the death grace (tests inject a virtual clock). */
   clock?: Clock;
+  /** Where plugin/proxy/event problems are logged. */
   logger?: Logger;
 }
 
 /** A running integration. */
 export interface DockerIntegration {
+  /** The Engine API client (dockerode). */
   readonly docker: Docker;
+  /** The engine address in use. */
   readonly dockerHost: string;
-  readonly events: ContainerEventFollower;
-  readonly plugin: DockerPlugin | undefined;
-  readonly proxy: DockerProxy | undefined;
   /** Where the proxy listens (`GET /proxyaddrs`). */
   readonly proxyAddresses: string[];
   /** `Service: proxy` / `Service: plugin (…)` blocks for `weave status`. */
@@ -217,9 +223,6 @@ export async function startDockerIntegration(options: DockerIntegrationOptions):
   return {
     docker,
     dockerHost,
-    events,
-    plugin,
-    proxy,
     get proxyAddresses() {
       return proxy ? [...proxy.addresses] : [];
     },

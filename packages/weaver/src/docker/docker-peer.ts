@@ -14,7 +14,12 @@ export interface DockerPeer {
   /** weaveDNS operations. */
   readonly dns: DockerPeerDns;
   /** The bridge containers attach to and its MTU. */
-  readonly datapath: { readonly bridge?: string; readonly mtu?: number };
+  readonly datapath: {
+    /** The bridge's name (undefined without a kernel datapath). */
+    readonly bridge?: string;
+    /** The MTU veths get (default the bridge's). */
+    readonly mtu?: number;
+  };
   /** Upstream's `/report` (only `IPAM.DefaultSubnet`/`IPAM.Range` and `DNS.Domain` are read). */
   status(): DockerPeerReport;
 }
@@ -26,13 +31,31 @@ export interface DockerPeerDns {
   /** Removes records matching every given field; returns how many. */
   remove(containerId?: string, ip?: string, fqdn?: string): number;
   /** Where the DNS server listens, if it does. */
-  address(): { host: string; port: number } | undefined;
+  address(): DnsListenAddress | undefined;
+}
+
+/** Where weaveDNS listens. */
+export interface DnsListenAddress {
+  /** Listen host (`0.0.0.0` for all). */
+  host: string;
+  /** UDP port. */
+  port: number;
 }
 
 /** The fields of the peer's report the Docker integration reads. */
 export interface DockerPeerReport {
-  readonly IPAM?: { readonly DefaultSubnet?: string; readonly Range?: string } | null;
-  readonly DNS?: { readonly Domain?: string } | null;
+  /** IPAM's part; absent when IPAM is disabled. */
+  readonly IPAM?: {
+    /** Where allocations without a subnet go. */
+    readonly DefaultSubnet?: string;
+    /** The allocation range. */
+    readonly Range?: string;
+  } | null;
+  /** weaveDNS's part; absent when DNS is disabled. */
+  readonly DNS?: {
+    /** The DNS domain (`weave.local.`). */
+    readonly Domain?: string;
+  } | null;
 }
 
 /** The peer's default subnet, or undefined when IPAM is disabled. */

@@ -42,14 +42,14 @@ export function dockerService(
           throw err;
         }
       });
-      if (running.proxy) {
+      if (running.proxyAddresses.length > 0) {
         weaver.addService({
           section: () => running.statusSections().find((s) => s.service === 'proxy'),
           report: { field: 'Proxy', value: () => running.report().Proxy },
         });
         weaver.setProxyAddresses(running.proxyAddresses);
       }
-      if (running.plugin) {
+      if (running.report().Plugin !== undefined) {
         weaver.addService({
           section: () => running.statusSections().find((s) => s.service.startsWith('plugin')),
           report: { field: 'Plugin', value: () => running.report().Plugin },
