@@ -38,10 +38,15 @@ const MULTICAST = '224.0.0.0/4';
 
 /** The iptables rules of expose/hide, and the chains they live in. */
 export class ExposeRules {
+  /** The bridge the exposed addresses live on. */
   readonly bridge: string;
+  /** nat chain of the masquerade rules. */
   readonly natChain: string;
+  /** filter chain of the ACCEPT rules. */
   readonly filterChain: string;
+  /** Empty chain in mangle, nat and filter whose absence means a flush. */
   readonly canaryChain: string;
+  /** Run inside this network namespace (default: the current one). */
   private readonly netns: string | undefined;
   private readonly bin: string;
 
@@ -158,7 +163,7 @@ export class ExposeRules {
   }
 
   /** The rules (in `iptables -S` form) of the nat and filter chains, for diagnostics and tests. */
-  async list(): Promise<{ nat: string[]; filter: string[] }> {
+  async list(): Promise<ExposeRuleList> {
     const rules = async (table: string, chain: string) => {
       if (!(await this.chainExists(table, chain))) return [];
       const out = (await this.run(['-t', table, '-S', chain])).stdout;
@@ -180,6 +185,14 @@ export class ExposeRules {
       await this.run(['-t', table, '-X', chain]);
     }
   }
+}
+
+/** The rules {@link ExposeRules.list} found, as `iptables -S` lines. */
+export interface ExposeRuleList {
+  /** Rules of the nat chain. */
+  nat: string[];
+  /** Rules of the filter chain. */
+  filter: string[];
 }
 
 /** The network form of a CIDR (`10.32.0.7/12` → `10.32.0.0/12`), as iptables prints it. */
@@ -236,6 +249,7 @@ export interface IptablesFlushMonitorOptions {
   onError?: (err: unknown) => void;
   /** Timer functions (injectable for tests). */
   setTimeout?: (fn: () => void, ms: number) => unknown;
+  /** Cancels what `setTimeout` returned. */
   clearTimeout?: (handle: unknown) => void;
 }
 

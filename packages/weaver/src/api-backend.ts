@@ -18,6 +18,22 @@ export interface IpamRequestOptions {
   signal?: AbortSignal;
 }
 
+/** One holder of addresses in `GET /ip` (upstream's JSON field names). */
+export interface OwnedEntry {
+  /** The container (or other holder, e.g. `weave:expose`). */
+  containerid: string;
+  /** Its addresses as CIDRs. */
+  addrs: string[];
+}
+
+/** Prometheus exposition text. */
+export interface MetricsText {
+  /** `text/plain; version=0.0.4; charset=utf-8`. */
+  contentType: string;
+  /** The samples. */
+  body: string;
+}
+
 /** The IPAM routes' view of the allocator (absent when IPAM is disabled: those routes answer 404). */
 export interface IpamApi {
   /** Default subnet as a CIDR string (`10.32.0.0/12`). */
@@ -33,7 +49,7 @@ export interface IpamApi {
   /** `ident`'s addresses (CIDR strings) inside `subnet`, or in the default subnet. */
   lookup(ident: string, subnet?: string): string[];
   /** Every container's addresses (`GET /ip`), in no particular order. */
-  owned(): { containerid: string; addrs: string[] }[];
+  owned(): OwnedEntry[];
   /** Frees one address. */
   free(ident: string, ip: string): void;
   /** Frees everything `ident` holds. */
@@ -75,11 +91,13 @@ export interface ExposeApi {
 export interface ApiBackend {
   /** False until the peer listens and every registered service is ready: `/status*` answer 503. */
   isReady(): boolean;
+  /** The `/report` object. */
   report(): WeaveReport;
   /** The text of `/status` (no section) or `/status/<section>`, upstream's bytes. */
   statusText(section?: StatusSectionName): string;
   /** Adds targets; returns one error text per peer that could not be parsed. */
   connect(peers: string[], replace: boolean): string[];
+  /** Removes targets. */
   forget(peers: string[]): void;
   /** `DELETE /peer`: hand IPAM ranges to a successor and stop. */
   reset(): Promise<void>;
@@ -89,10 +107,13 @@ export interface ApiBackend {
    */
   rmpeer(nameOrNickname: string, options?: { force?: boolean }): string;
   /** Prometheus exposition text and its content type. */
-  metrics(): Promise<{ contentType: string; body: string }>;
+  metrics(): Promise<MetricsText>;
   /** `GET /proxyaddrs`: Docker proxy listen addresses ('' when no proxy). */
   proxyAddresses(): string[];
+  /** IPAM, unless disabled (its routes then answer 404). */
   readonly ipam?: IpamApi | undefined;
+  /** weaveDNS, unless disabled (its routes then answer 404). */
   readonly dns?: DnsApi | undefined;
+  /** expose/hide, when there is a bridge. */
   readonly exposer?: ExposeApi | undefined;
 }

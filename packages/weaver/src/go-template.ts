@@ -9,11 +9,13 @@
 
 /** A template that does not parse (the HTTP API answers 400 with its message). */
 export class TemplateParseError extends Error {
+  /** The error's stable name: `'TemplateParseError'`. */
   override name = 'TemplateParseError';
 }
 
 /** A template that fails while running (the HTTP API answers 500). */
 export class TemplateExecError extends Error {
+  /** The error's stable name: `'TemplateExecError'`. */
   override name = 'TemplateExecError';
 }
 
@@ -538,6 +540,7 @@ export class GoTemplate {
   /** @internal */
   constructor(
     private readonly nodes: Node[],
+    /** The name in error messages (`format`). */
     readonly name: string,
   ) {}
 

@@ -13,9 +13,11 @@ import { parseTemplate, TemplateParseError } from './go-template.js';
 
 /** A request as the API sees it. */
 export interface ApiRequest {
+  /** `GET`, `POST`, … */
   method: string;
   /** Path and query, e.g. `/ip/c1?check-alive=true`. */
   url: string;
+  /** Request headers (lower-case names, as node:http gives them). */
   headers?: Record<string, string | string[] | undefined>;
   /** The body (form-encoded for POST/PUT). */
   body?: string;
@@ -25,13 +27,17 @@ export interface ApiRequest {
 
 /** A response. */
 export interface ApiResponse {
+  /** HTTP status code. */
   status: number;
+  /** Response headers (lower-case names). */
   headers: Record<string, string>;
+  /** The body text. */
   body: string;
 }
 
 /** What a route handler receives. */
 export interface RouteContext {
+  /** The request being answered. */
   readonly request: ApiRequest;
   /** `{name}` segments of the route pattern, URL-decoded. */
   readonly params: Readonly<Record<string, string>>;
@@ -48,8 +54,10 @@ export type RouteHandler = (ctx: RouteContext) => ApiResponse | Promise<ApiRespo
 
 /** An error reply: `status` with `message` as a plain-text body (a newline is appended). */
 export class HttpError extends Error {
+  /** The error's stable name: `'HttpError'`. */
   override name = 'HttpError';
   constructor(
+    /** The HTTP status code. */
     readonly status: number,
     message: string,
   ) {
@@ -132,6 +140,7 @@ const SECTIONS: StatusSectionName[] = ['targets', 'connections', 'peers', 'dns',
 
 /** Weave's HTTP API. */
 export class HttpApi {
+  /** `control` (every route) or `status` (read-only routes). */
   readonly role: 'control' | 'status';
   private readonly routes: Route[] = [];
   private readonly mounts: { prefix: string; handler: RouteHandler }[] = [];

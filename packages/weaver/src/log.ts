@@ -40,15 +40,19 @@ export function formatLogTime(date: Date, micros = date.getMilliseconds() * 1000
 
 /** A `Logger` (as the lower packages take) with the levels the daemon uses too. */
 export interface DaemonLogger extends Logger {
+  /** Logs at DEBU level. */
   debug(message: string): void;
+  /** Logs at ERRO level. */
   error(message: string): void;
   /** Logs at FATA level (the caller exits). */
   fatal(message: string): void;
+  /** Lines below this level are dropped. */
   readonly level: LogLevel;
 }
 
 /** Options of {@link createDaemonLogger}. */
 export interface DaemonLoggerOptions {
+  /** Lowest level written; default `info`. */
   level?: LogLevel;
   /** Where lines go; default process.stderr (upstream logs to stderr). */
   write?: (line: string) => void;

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { WeaveReport } from './api-backend.js';
+import type { MetricsText, WeaveReport } from './api-backend.js';
 
 /**
  * `/metrics`: upstream weaver's metric names and labels (`weave_connections{state,type,encryption}`,
@@ -41,9 +41,10 @@ export interface WeaveMetricsOptions {
 
 /** The weaver's metrics registry. */
 export interface WeaveMetrics {
+  /** The private prom-client registry (add metrics of your own here). */
   readonly registry: Registry;
   /** The exposition text. */
-  render(): Promise<{ contentType: string; body: string }>;
+  render(): Promise<MetricsText>;
 }
 
 /** Builds the registry; the values are taken from `options.report()` on every scrape. */

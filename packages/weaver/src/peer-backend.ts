@@ -35,23 +35,35 @@ export type BackendPeer = Pick<
   | 'nameserver'
 >;
 
+/** A field a service adds to `/report`. */
+export interface ServiceReportField {
+  /** Field name, e.g. `Plugin`. */
+  field: string;
+  /** Its value, computed per request. */
+  value: () => unknown;
+}
+
 /** A service's block in `weave status` and its field in `/report`. */
 export interface ServiceStatus {
   /** The block after the DNS one (e.g. `Service: plugin (v2)`), or undefined for none. */
   section?: () => StatusSection | undefined;
   /** `/report` field name (e.g. `Plugin`) and its value. */
-  report?: { field: string; value: () => unknown };
+  report?: ServiceReportField;
 }
 
 /** Options of {@link createPeerBackend}. */
 export interface PeerBackendOptions {
+  /** The peer behind the API. */
   peer: BackendPeer;
+  /** What `/metrics` renders. */
   metrics: WeaveMetrics;
+  /** expose/hide, when there is a bridge. */
   exposer?: ExposeApi;
   /** Called by `DELETE /peer` after the peer was reset (the daemon exits). */
   onReset?: () => void;
   /** Whether IPAM/DNS are enabled (the peer's escape hatches say so too once started). */
   ipam: boolean;
+  /** Whether weaveDNS is enabled. */
   dns: boolean;
 }
 
@@ -74,8 +86,12 @@ export interface PeerBackend extends ApiBackend {
 
 /** The error a `check-alive` request of a stopped container ends with (HTTP answers `cancelled`). */
 export class ContainerNotRunningError extends Error {
+  /** The error's stable name: `'OperationCancelledError'`. */
   override name = 'OperationCancelledError';
-  constructor(readonly containerId: string) {
+  constructor(
+    /** The container that is not running. */
+    readonly containerId: string,
+  ) {
     super(`container ${containerId} is not running: request cancelled`);
   }
 }

@@ -26,6 +26,7 @@ export interface WeaverConfig {
   statusAddr: string;
   /** `--metrics-addr` (metrics only), '' = off. */
   metricsAddr: string;
+  /** `--log-level`. */
   logLevel: LogLevel;
   /** `--db-prefix`; the peer's dataDir is `${dbPrefix}data`. '' = no persistence. */
   dbPrefix: string;
@@ -36,16 +37,27 @@ export interface WeaverConfig {
   /** Flags as given, for the `Command line options:` log line (password redacted). */
   given: Record<string, string>;
   /** Docker-related flags, for the Docker services (parsed here, used there). */
-  docker: {
-    api: string;
-    plugin: boolean;
-    pluginV2: boolean;
-    pluginV2Multicast: boolean;
-    pluginSocket: string;
-    pluginMeshSocket: string;
-    proxy: boolean;
-    noMulticastRoute: boolean;
-  };
+  docker: DockerFlags;
+}
+
+/** The Docker flags of the command line. */
+export interface DockerFlags {
+  /** `--docker-api` ('' = none given). */
+  api: string;
+  /** `--plugin` (legacy plugin). */
+  plugin: boolean;
+  /** `--plugin-v2`. */
+  pluginV2: boolean;
+  /** `--plugin-v2-multicast`. */
+  pluginV2Multicast: boolean;
+  /** `--plugin-socket`. */
+  pluginSocket: string;
+  /** `--plugin-mesh-socket`. */
+  pluginMeshSocket: string;
+  /** `--proxy`. */
+  proxy: boolean;
+  /** `--no-multicast-route`. */
+  noMulticastRoute: boolean;
 }
 
 /** A command line upstream would refuse: the text to log (FATA) and the exit code. */
@@ -54,6 +66,7 @@ export class WeaverUsageError extends Error {
   override name = 'WeaverUsageError';
   constructor(
     message: string,
+    /** The process exit code (1, as Go's log.Fatal). */
     readonly exitCode = 1,
   ) {
     super(message);
@@ -61,9 +74,25 @@ export class WeaverUsageError extends Error {
 }
 
 /** What {@link parseWeaverArgs} decided: run, or print something and exit. */
-export type WeaverCommand =
-  | { kind: 'run'; config: WeaverConfig }
-  | { kind: 'exit'; output: string; exitCode: number };
+export type WeaverCommand = WeaverRun | WeaverExit;
+
+/** Run the daemon with this configuration. */
+export interface WeaverRun {
+  /** Discriminant. */
+  kind: 'run';
+  /** The parsed command line. */
+  config: WeaverConfig;
+}
+
+/** Print `output` (stdout when `exitCode` is 0, else stderr) and exit. */
+export interface WeaverExit {
+  /** Discriminant. */
+  kind: 'exit';
+  /** Help, version or usage error text. */
+  output: string;
+  /** 0 for `--help`/`--version`, 2 for a bad flag. */
+  exitCode: number;
+}
 
 const intArg = (min: number, max: number) => (value: string) => {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('not an integer.');

@@ -28,11 +28,22 @@ export interface WeaverService {
   stop?(): Promise<void> | void;
 }
 
+/** Iptables chain names of expose/hide. */
+export interface WeaverChains {
+  /** nat chain, default `WEAVE`. */
+  nat?: string;
+  /** filter chain, default `WEAVE-EXPOSE`. */
+  filter?: string;
+  /** canary chain, default `WEAVE-CANARY`. */
+  canary?: string;
+}
+
 /** Options beyond the command line. */
 export interface WeaverOptions {
+  /** Where log lines go; default stderr at `--log-level`. */
   logger?: DaemonLogger;
   /** Iptables chain names (tests use their own); default WEAVE / WEAVE-EXPOSE / WEAVE-CANARY. */
-  chains?: { nat?: string; filter?: string; canary?: string };
+  chains?: WeaverChains;
   /** Flush-monitor interval, default 10 s. */
   flushCheckIntervalMs?: number;
   /** Called after `DELETE /peer` finished (the bin exits 0). */
@@ -41,12 +52,31 @@ export interface WeaverOptions {
 
 /** A bound listener: its address as text (`127.0.0.1:6784`, or the socket path). */
 export interface BoundServer {
+  /** The node:http server. */
   readonly server: Server;
+  /** `host:port` it bound, or the socket path. */
   readonly address: string;
 }
 
+/** A unix-socket listen address. */
+export interface SocketAddress {
+  /** The socket's path. */
+  path: string;
+}
+
+/** A TCP listen address. */
+export interface TcpAddress {
+  /** '' = every address. */
+  host: string;
+  /** The port (0 = any free one). */
+  port: number;
+}
+
+/** A TCP or unix-socket listen address. */
+export type ListenAddress = SocketAddress | TcpAddress;
+
 /** Parses `host:port`, `[v6]:port`, `:port` or an absolute unix-socket path. */
-export function parseListenAddress(addr: string): { path: string } | { host: string; port: number } {
+export function parseListenAddress(addr: string): ListenAddress {
   if (addr.startsWith('/')) return { path: addr };
   const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(addr);
   if (!m || Number(m[3]) > 65535) throw new Error(`address ${addr}: missing port in address`);
@@ -95,10 +125,23 @@ function listenErrorText(addr: string, err: unknown): string {
   return `listen ${addr.startsWith('/') ? 'unix' : 'tcp'} ${addr}: ${why}`;
 }
 
+/** Addresses the daemon's HTTP servers bound, by role. */
+export interface BoundAddresses {
+  /** `--http-addr`. */
+  http?: string;
+  /** `--status-addr`. */
+  status?: string;
+  /** `--metrics-addr`. */
+  metrics?: string;
+}
+
 /** The daemon. */
 export class Weaver {
+  /** The daemon's logger (also given to the peer). */
   readonly logger: DaemonLogger;
+  /** The peer (router, IPAM, weaveDNS, datapath). */
   readonly peer: WeavePeer;
+  /** The `/metrics` registry. */
   readonly metrics: WeaveMetrics;
   /** The full API (`--http-addr`); services add routes or mount prefixes here. */
   readonly controlApi: HttpApi;
@@ -112,9 +155,10 @@ export class Weaver {
   private flushMonitor: IptablesFlushMonitor | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Addresses the HTTP servers bound (after start), by role. */
-  readonly bound: { http?: string; status?: string; metrics?: string } = {};
+  readonly bound: BoundAddresses = {};
 
   constructor(
+    /** The parsed command line. */
     readonly config: WeaverConfig,
     private readonly options: WeaverOptions = {},
   ) {
