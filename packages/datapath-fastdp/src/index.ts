@@ -52,6 +52,7 @@ export {
   type KernelObjectNames,
   kernelObjectNames,
   removeKernelObjects,
+  removeStalePins,
   ensureBpffs,
   FASTDP_BPF_OBJECT,
   FALLBACK_BPFFS,

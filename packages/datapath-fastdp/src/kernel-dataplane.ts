@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Endpoint, type Logger, silentLogger } from '@weave-ts/core';
 import { getLink, NativeUdpSocket, runCommand, runIp, Tap } from '@weave-ts/host';
@@ -87,6 +87,48 @@ export function kernelObjectNames(port: number, bpffs: string): KernelObjectName
     miss: `vethwe-fdp${port}`,
     pinDir: `${bpffs}/weave-fastdp-${netns}-${port}`,
   };
+}
+
+/** Inodes of the network namespaces still alive: those of processes, and those bound under /run/netns. */
+function liveNetnsInodes(): Set<number> {
+  const live = new Set<number>();
+  const add = (path: string) => {
+    try {
+      live.add(statSync(path).ino);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  };
+  for (const pid of readdirSync('/proc')) if (/^\d+$/.test(pid)) add(`/proc/${pid}/ns/net`);
+  try {
+    for (const name of readdirSync('/run/netns')) add(`/run/netns/${name}`);
+  } catch {
+    // no named namespaces
+  }
+  return live;
+}
+
+/**
+ * Removes pin directories (`weave-fastdp-<netns>-<port>`) of network namespaces that no longer
+ * exist: a dataplane killed in a namespace that was then deleted leaves them, and no restart in that
+ * namespace will ever find them by name. Returns the directories removed.
+ */
+export function removeStalePins(bpffs: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(bpffs);
+  } catch {
+    return [];
+  }
+  const live = liveNetnsInodes();
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const m = /^weave-fastdp-(\d+)-\d+$/.exec(entry);
+    if (!m || live.has(Number(m[1]))) continue;
+    rmSync(`${bpffs}/${entry}`, { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
 }
 
 /** Mount points of bpffs in this mount namespace. */
@@ -224,6 +266,9 @@ export class KernelDataplane implements FastdpDataplane {
     const bpffs = await step('mounting bpffs', () => ensureBpffs(options.bpffs));
     const names = kernelObjectNames(options.port, bpffs);
     const { portDevice } = options;
+    for (const stale of removeStalePins(bpffs)) {
+      options.logger?.info(`fastdp: removed ${bpffs}/${stale}, left by a dataplane whose namespace is gone`);
+    }
     let missTap: Tap | undefined;
     let socket: NativeUdpSocket | undefined;
     try {
