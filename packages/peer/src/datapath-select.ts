@@ -1,4 +1,5 @@
 import { NullOverlay } from '@weave-ts/core';
+import type { MemoryWire } from '@weave-ts/core/testing';
 import { fastdpUnavailableReason, kernelUnavailableReason, openKernelDatapath } from './kernel-datapath.js';
 import type { DatapathBackend, DatapathContext, DatapathKind, OpenDatapath } from './peer-options.js';
 
@@ -16,22 +17,30 @@ export const noneDatapath: DatapathBackend = {
 };
 
 // One in-process medium for every peer of this process that uses datapath 'memory'.
-let sharedWire: unknown;
+let sharedWire: MemoryWire | undefined;
 
-/** The in-process datapath (`MemoryDatapath` of `@weave-ts/core/testing`), over one wire per process. */
-export const memoryDatapath: DatapathBackend = {
-  kind: 'memory',
-  async open(context: DatapathContext) {
-    const testing = await import('@weave-ts/core/testing');
-    sharedWire ??= new testing.MemoryWire();
-    const overlay = new testing.MemoryDatapath({
-      wire: sharedWire as InstanceType<typeof testing.MemoryWire>,
-      localPeer: context.peerName,
-      clock: context.clock,
-    });
-    return { overlay, mtu: overlay.mtu };
-  },
-};
+/**
+ * The in-process datapath (`MemoryDatapath` of `@weave-ts/core/testing`) over `wire`, for tests that
+ * cut or degrade the medium (`wire.partition(a, b)`, `wire.setLoss(rate)`); default one wire per process.
+ */
+export function createMemoryDatapath(wire?: MemoryWire): DatapathBackend {
+  return {
+    kind: 'memory',
+    async open(context: DatapathContext) {
+      const testing = await import('@weave-ts/core/testing');
+      sharedWire ??= new testing.MemoryWire();
+      const overlay = new testing.MemoryDatapath({
+        wire: wire ?? sharedWire,
+        localPeer: context.peerName,
+        clock: context.clock,
+      });
+      return { overlay, mtu: overlay.mtu };
+    },
+  };
+}
+
+/** `datapath: 'memory'`: the in-process datapath over the process's shared wire. */
+export const memoryDatapath: DatapathBackend = createMemoryDatapath();
 
 /** Sleeve (UDP encapsulation) with a TAP on the bridge: needs root and `/dev/net/tun`. */
 export const sleeveDatapath: DatapathBackend = {

@@ -31,6 +31,7 @@ export {
 export {
   noneDatapath,
   memoryDatapath,
+  createMemoryDatapath,
   sleeveDatapath,
   fastdpDatapath,
   chooseAutoDatapath,

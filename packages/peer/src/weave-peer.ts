@@ -402,6 +402,8 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
     }
     this.#state = 'running';
     this.emit('started');
+    // A ring loaded from dataDir (or kept over a restart) is ready at once.
+    if (this.#run?.ipamReady) this.emit('ipamReady');
     if (this.#ready && !this.#ready.settled) this.#beginReady();
   }
 

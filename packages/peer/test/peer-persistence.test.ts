@@ -35,7 +35,11 @@ describe('persistence in dataDir', () => {
     const second = createPeer(base(dir));
     expect(second.name).toBe(first.name);
     expect(second.targets()).toEqual(['127.0.0.1:1']);
+    let ipamReady = 0;
+    second.on('ipamReady', () => ipamReady++);
     await second.start();
+    expect(ipamReady).toBe(1); // the persisted ring is ready at once
+    expect(second.status().Ready).toBe(true);
     try {
       expect(second.addressesOf('c1')).toEqual([cidr]);
       expect(second.dns.lookup('kept')).toEqual([cidr.split('/')[0]]);

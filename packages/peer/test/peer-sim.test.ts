@@ -108,6 +108,34 @@ describe('datapath memory', () => {
   });
 });
 
+describe('createMemoryDatapath', () => {
+  it('runs over a private wire that a test can cut', async () => {
+    const { MemoryWire } = await import('@weave-ts/core/testing');
+    const { createMemoryDatapath } = await import('@weave-ts/peer');
+    const sim = new SimNetwork();
+    const wire = new MemoryWire();
+    const mesh = [3, 4].map((n) =>
+      simPeer(sim, n, {
+        datapath: createMemoryDatapath(wire),
+        ipam: false,
+        ...(n === 4 ? { peers: [simIp(3)] } : {}),
+      }),
+    );
+    peers.push(...mesh);
+    for (const p of mesh) await p.start();
+    await runUntil(sim, Promise.all(mesh.map((p) => p.whenConverged({ peers: 2 }))));
+    expect(mesh[0]!.datapath.kind).toBe('memory');
+    const [a, b] = mesh.map((p) => p.name as never);
+    // Both datapaths sit on this wire (not the process's shared one), and a cut there separates them.
+    expect(wire.reach('memory', a, b)?.localPeer).toBe(mesh[1]!.name);
+    wire.partition(a, b);
+    expect(wire.reach('memory', a, b)).toBeUndefined();
+    wire.heal();
+    await mesh[1]!.stop();
+    expect(wire.reach('memory', a, b)).toBeUndefined();
+  });
+});
+
 describe('explicit datapath backends', () => {
   it('open() runs on every start with the context; kind and diagnostics come from the backend', async () => {
     const { NullOverlay } = await import('@weave-ts/core');
