@@ -153,6 +153,7 @@ export class Weaver {
   private readonly servers: BoundServer[] = [];
   private exposeRules: ExposeRules | undefined;
   private flushMonitor: IptablesFlushMonitor | undefined;
+  private exposeSetup: Promise<unknown> | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   /** Addresses the HTTP servers bound (after start), by role. */
   readonly bound: BoundAddresses = {};
@@ -180,12 +181,12 @@ export class Weaver {
     });
     const exposer: ExposeApi = {
       expose: async (cidr, { skipNAT }) => {
-        const rules = this.requireExposeRules();
+        const rules = await this.requireExposeRules();
         await exposeAddress(rules, cidr, { skipNAT });
         this.logger.info(`Bridge ${JSON.stringify(rules.bridge)} exposed on address ${cidr}`);
       },
       hide: async (cidr) => {
-        const rules = this.requireExposeRules();
+        const rules = await this.requireExposeRules();
         await hideAddress(rules, cidr);
         this.logger.info(`Bridge ${JSON.stringify(rules.bridge)} hid address ${cidr}`);
       },
@@ -242,8 +243,17 @@ export class Weaver {
     return this.backend.isReady();
   }
 
-  private requireExposeRules(): ExposeRules {
-    if (!this.exposeRules) throw new Error(`no bridge: the ${this.peer.datapath.kind} datapath has none`);
+  private async requireExposeRules(): Promise<ExposeRules> {
+    if (this.exposeRules) return this.exposeRules;
+    const bridge = this.peer.datapath.bridge;
+    if (bridge === undefined) throw new Error(`no bridge: the ${this.peer.datapath.kind} datapath has none`);
+    // iptables failed at start (e.g. not installed then): try again, and say why if it still fails.
+    this.exposeSetup ??= this.startExposeRules(bridge).finally(() => {
+      this.exposeSetup = undefined;
+    });
+    const err = await this.exposeSetup;
+    if (err !== undefined || !this.exposeRules)
+      throw new Error(`iptables: ${(err as Error | undefined)?.message}`);
     return this.exposeRules;
   }
 
@@ -328,7 +338,7 @@ export class Weaver {
     return bound;
   }
 
-  private async startExposeRules(bridge: string): Promise<void> {
+  private async startExposeRules(bridge: string): Promise<unknown> {
     const chains = this.options.chains ?? {};
     const rules = new ExposeRules({
       bridge,
@@ -340,7 +350,7 @@ export class Weaver {
       await rules.ensureChains();
     } catch (err) {
       this.logger.error(`Error configuring iptables: ${(err as Error).message}`);
-      return;
+      return err;
     }
     this.exposeRules = rules;
     this.flushMonitor = new IptablesFlushMonitor(rules, {
@@ -351,6 +361,7 @@ export class Weaver {
       },
       onError: (err) => this.logger.error(`Error configuring iptables: ${(err as Error).message}`),
     });
+    return undefined;
   }
 
   /** Re-applies the expose rules of every address on the bridge (after an iptables flush). */
