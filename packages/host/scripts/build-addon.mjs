@@ -37,7 +37,7 @@ function fail(message) {
     `@weave-ts/host: native addon not built: ${message}\n` +
     '  Install Node.js headers (nvm, the official Node.js tarballs and images, and Debian/Ubuntu nodejs or\n' +
     '  libnode-dev ship them) or point npm_config_nodedir at a Node headers tree, plus a C\n' +
-    '  compiler, make and python3; then run `npm rebuild @weave-ts/host` or `pnpm rebuild @weave-ts/host`.\n' +
+    '  compiler, make and python3; then run `npm rebuild @weave-ts/host`, or with pnpm `pnpm approve-builds` (once) and `pnpm rebuild @weave-ts/host`.\n' +
     '  Importing the package works without the addon; TAP devices, gratuitous ARP and the sleeve fast path need it.';
   console.error(remedy);
   process.exit(strict ? 1 : 0);

@@ -6,9 +6,9 @@ export class HostAddonMissingError extends WeaveError {
   override name = 'HostAddonMissingError';
   constructor(cause: unknown) {
     super(
-      'the @weave-ts/host native addon is not built: run `npm rebuild @weave-ts/host` (npm) or ' +
-        '`pnpm rebuild @weave-ts/host` (pnpm; allow its build with `pnpm approve-builds` or ' +
-        '`onlyBuiltDependencies`), which needs Node.js headers, a C compiler, make and python3 ' +
+      'the @weave-ts/host native addon is not built: run `npm rebuild @weave-ts/host` (npm), or ' +
+        '`pnpm approve-builds` (or list @weave-ts/host in onlyBuiltDependencies) then ' +
+        '`pnpm rebuild @weave-ts/host` (pnpm); it needs Node.js headers, a C compiler, make and python3 ' +
         `(${cause instanceof Error ? cause.message : String(cause)})`,
     );
   }
