@@ -54,7 +54,8 @@ export async function startWeaver(args: string[], netns?: string): Promise<Proc>
   const addr = (what: string) => new RegExp(`Listening for ${what} on (\\S+)`).exec(out)?.[1];
   const end = Date.now() + 50_000;
   while (addr('HTTP control messages') === undefined || addr('status\\+metrics requests') === undefined) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`weaver did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > end)
+      throw new Error(`weaver did not start (exit ${child.exitCode}):\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -74,16 +74,19 @@ describe('weaver process, datapath none (no root needed)', () => {
     expect(await w.exited).toEqual({ code: 0, signal: null });
   }, 90_000);
 
-  it('a busy HTTP port is fatal with Go-style text and exit 1', async () => {
-    const w1 = await startWeaver(args);
+  it('a busy HTTP port is fatal with Go-style text and exit 1; --password encrypts; SIGINT exits 0', async () => {
+    const w1 = await startWeaver([...args.slice(0, -1), join(dir, 'pw', 'weave'), '--password', 's3cret']);
+    expect((await call(w1.http, 'GET', '/status')).body).toContain('     Encryption: enabled\n');
+    expect(w1.log()).toContain('Communication between peers via untrusted networks is encrypted.');
+    expect(w1.log()).not.toContain('s3cret');
     const w2 = startWeaver([
       ...['--port', '0', '--http-addr', w1.http, '--status-addr', '', '--dns-listen-address', '127.0.0.1:0'],
       ...['--datapath', 'none', '--db-prefix', join(dir, 'busy', 'weave')],
     ]);
     await expect(w2).rejects.toThrow(
-      /FATA: .*Unable to create http listener socket: listen tcp 127\.0\.0\.1:\d+: bind: address already in use/,
+      /^weaver did not start \(exit 1\):\n(.|\n)*FATA: .*Unable to create http listener socket: listen tcp 127\.0\.0\.1:\d+: bind: address already in use/,
     );
-    w1.child.kill('SIGTERM');
+    w1.child.kill('SIGINT');
     expect((await w1.exited).code).toBe(0);
   }, 120_000);
 });
