@@ -189,6 +189,38 @@ describe('weaver over real peers', () => {
     expect((await call(a, 'GET', '/status/dns')).body).toBe('');
   });
 
+  it('the remaining rows: /status/peers, /ipinfo/tracker, /dns-address, DELETE /name forms, /proxyaddrs', async () => {
+    const peers = (await call(a, 'GET', '/status/peers')).body;
+    expect(peers).toMatch(
+      /^0a:00:00:00:00:01\(hostA\)\n {3}-> 127\.0\.0\.1:\d+ +0a:00:00:00:00:02\(hostB\) +established\n/,
+    );
+    expect(peers).toContain('0a:00:00:00:00:02(hostB)\n');
+    expect(await call(a, 'GET', '/ipinfo/tracker')).toEqual({ status: 200, body: '\n' });
+    expect((await call(a, 'GET', '/dns-address')).body).toBe('127.0.0.1');
+    for (const [cid, ip, name] of [
+      ['d1', '10.32.1.1', 'one'],
+      ['d2', '10.32.1.2', 'two'],
+      ['d3', '10.32.1.3', 'three'],
+    ]) {
+      expect((await call(a, 'PUT', `/name/${cid}/${ip}`, { body: `fqdn=${name}.weave.local.` })).status).toBe(
+        204,
+      );
+    }
+    const names = async () =>
+      (await call(a, 'GET', '/status/dns')).body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/ +/)[0]);
+    expect((await names()).sort()).toEqual(['one', 'three', 'two']);
+    expect((await call(a, 'DELETE', '/name/d1/10.32.1.1')).status).toBe(204);
+    expect((await names()).sort()).toEqual(['three', 'two']);
+    expect((await call(a, 'DELETE', '/name?fqdn=two.weave.local')).status).toBe(204);
+    expect(await names()).toEqual(['three']);
+    expect((await call(a, 'DELETE', '/name')).status).toBe(204);
+    expect(await names()).toEqual([]);
+    expect(await call(a, 'GET', '/proxyaddrs')).toEqual({ status: 404, body: '404 page not found\n' });
+  });
+
   it('check-alive=true asks the container liveness hook (the Docker service sets it)', async () => {
     a.setContainerLiveness((id) => id !== 'dead');
     try {
