@@ -306,7 +306,7 @@ export async function bench(): Promise<void> {
     );
     return;
   }
-  const probe = await probeFastdp();
+  const probe = await probeFastdp({ devicePrefix: 'wfprobe' });
   if (!probe.supported) {
     console.log(`fastdp: skipped (${probe.reason})`);
     return;

@@ -18,6 +18,8 @@ export interface ProbeFastdpOptions {
   readonly objectPath?: string;
   /** bpffs mount to use (default as `KernelDataplane`). */
   readonly bpffs?: string;
+  /** Start of the throw-away device's name, ≤ 9 characters (default `fdpprobe`; tests use their prefix). */
+  readonly devicePrefix?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface ProbeFastdpOptions {
  */
 export async function probeFastdp(options: ProbeFastdpOptions = {}): Promise<FastdpProbe> {
   const id = randomBytes(3).toString('hex');
-  const dev = `fdpprobe${id}`;
+  const dev = `${(options.devicePrefix ?? 'fdpprobe').slice(0, 9)}${id}`;
   let pinDir: string | undefined;
   let step = 'running bpftool';
   try {

@@ -16,7 +16,7 @@ import {
 import { probeFastdp } from '../src/index.js';
 
 const isRoot = process.getuid?.() === 0;
-const supported = isRoot && (await probeFastdp()).supported;
+const supported = isRoot && (await probeFastdp({ devicePrefix: 'wfprobe' })).supported;
 const MB10 = 10 * 1024 * 1024;
 
 let hosts: TestHosts | undefined;
