@@ -4,7 +4,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBridge, setLinkUp } from '@weave-ts/host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from './test-engine.js';
 
@@ -55,12 +54,9 @@ describe.skipIf(!engineAvailable())('weave verbs on Docker containers', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), `${prefix}-state-`));
     engine = await startTestEngine({ prefix, dockerBridge: true });
-    // Until the peer's kernel datapaths land, weaver runs with --datapath none on a bridge made here.
-    await createBridge('weave', { netns: engine.netns });
-    await setLinkUp('weave', { netns: engine.netns });
     const r = await weave(
       'launch',
-      ...['--ipalloc-range', '10.32.0.0/16', '--datapath', 'none', '--dns-listen-address', '0.0.0.0:53'],
+      ...['--ipalloc-range', '10.32.0.0/16', '--datapath', 'sleeve', '--dns-listen-address', '0.0.0.0:53'],
       ...['--proxy', '--plugin', '--plugin-socket', `/run/docker/plugins/${prefix}n.sock`],
       ...['--plugin-mesh-socket', `/run/docker/plugins/${prefix}i.sock`, '--docker-api', engine.dockerHost],
     );

@@ -3,7 +3,7 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createNetns, deleteNetns, runIp } from '@weave-ts/host';
+import { createNetns, deleteNetns, netnsExists, runIp } from '@weave-ts/host';
 import Docker from 'dockerode';
 
 /**
@@ -47,7 +47,7 @@ export interface TestEngine {
 export interface TestEngineOptions {
   /** Unique name prefix (e.g. `wd-ab12`). */
   prefix: string;
-  /** Run dockerd in this new namespace (created and deleted here); default: a fresh `<prefix>-e`. `false` = host's. */
+  /** Run dockerd in this namespace (made and deleted here unless it exists); default a fresh `<prefix>-e`; `false` = ours. */
   netns?: string | false;
   /** Import the busybox test image (default true). */
   image?: boolean;
@@ -60,6 +60,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   const dir = await mkdtemp(join('/tmp', `${options.prefix}-`));
   const netns = options.netns === false ? undefined : (options.netns ?? `${options.prefix}-e`);
   const socketPath = join(dir, 'd.sock');
+  const ownNetns = netns !== undefined && !(await netnsExists(netns));
   let child: ChildProcess | undefined;
   const cleanup = async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -75,10 +76,10 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       await unmountUnder(dir);
       await rm(dir, { recursive: true, force: true });
     });
-    if (netns) await deleteNetns(netns, { ifExists: true });
+    if (netns && ownNetns) await deleteNetns(netns, { ifExists: true });
   };
   try {
-    if (netns) {
+    if (netns && ownNetns) {
       await createNetns(netns);
       await runIp(['link', 'set', 'lo', 'up'], netns);
     }

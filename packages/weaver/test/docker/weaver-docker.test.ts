@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { createBridge, setLinkUp } from '@weave-ts/host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, killAll, type Proc, startWeaver } from '../weaver-process-helpers.js';
 import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from './test-engine.js';
@@ -17,7 +16,7 @@ const netDriver = `${prefix}n`;
 const ipamDriver = `${prefix}i`;
 const proxySocket = `/tmp/${prefix}-proxy.sock`;
 const GRACE_MS = 2_000;
-const DATAPATH = 'none';
+const DATAPATH = 'sleeve';
 
 async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -41,9 +40,6 @@ describe.skipIf(!engineAvailable())('weaver --plugin --proxy with a private engi
 
   beforeAll(async () => {
     engine = await startTestEngine({ prefix, dockerBridge: true });
-    // Until the peer's kernel datapaths land, weaver runs with --datapath none on a bridge made here.
-    await createBridge('weave', { netns: engine.netns });
-    await setLinkUp('weave', { netns: engine.netns });
     process.env.WEAVE_PROXY_LISTEN = `unix://${proxySocket}`;
     process.env.WEAVE_CONTAINER_DIED_GRACE_MS = String(GRACE_MS);
     try {
