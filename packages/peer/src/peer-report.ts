@@ -95,7 +95,7 @@ export interface RouterReport {
   OverlayDiagnostics: Record<string, unknown>;
   /** Trusted subnets. */
   TrustedSubnets: string[];
-  /** The bridge of a kernel datapath, when there is one. */
+  /** The device the router reads containers' frames from (the TAP on the bridge), when there is one. */
   Interface?: string;
 }
 

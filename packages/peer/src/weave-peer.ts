@@ -827,7 +827,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
         router.status(),
         run.datapath.kind,
         router.overlay.diagnostics(),
-        run.datapath.bridge,
+        run.datapath.localPort?.name,
       ),
     };
     if (run.ipam) report.IPAM = jsonSafe(run.ipam.report()) as PeerReport['IPAM'];

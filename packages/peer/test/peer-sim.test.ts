@@ -1,7 +1,7 @@
 import { SimNetwork } from '@weave-ts/core/testing';
 import type { WeavePeer } from '@weave-ts/peer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runUntil, simIp, simPeer } from './sim-helpers.js';
+import { runUntil, simIp, simName, simPeer } from './sim-helpers.js';
 
 const peers: WeavePeer[] = [];
 afterEach(async () => {
@@ -125,7 +125,8 @@ describe('createMemoryDatapath', () => {
     for (const p of mesh) await p.start();
     await runUntil(sim, Promise.all(mesh.map((p) => p.whenConverged({ peers: 2 }))));
     expect(mesh[0]!.datapath.kind).toBe('memory');
-    const [a, b] = mesh.map((p) => p.name as never);
+    const a = simName(3);
+    const b = simName(4);
     // Both datapaths sit on this wire (not the process's shared one), and a cut there separates them.
     expect(wire.reach('memory', a, b)?.localPeer).toBe(mesh[1]!.name);
     wire.partition(a, b);

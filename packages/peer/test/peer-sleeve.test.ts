@@ -104,6 +104,7 @@ describe.skipIf(!isRoot)('datapath sleeve on this host (root)', () => {
     ]);
     expect(ping.stdout).toMatch(/3 packets transmitted, 3 received/);
     expect(JSON.stringify(a.datapath.diagnostics())).toContain('sleeve');
+    expect(a.status().Router.Interface).toBe(`${prefix}tapA`);
 
     await a.stop();
     await b.stop();
