@@ -1,7 +1,9 @@
 // Wall time of `weave status` (target < 150 ms), the way a user runs it: `node weave.js status`
 // against an API answering /status with upstream's golden text. Reported with the environment as
 // given and without NODE_EXTRA_CA_CERTS (which adds ~90 ms to every Node start, baselines.md),
-// next to bare `node -e 0`. Uses the built CLI (packages/cli/dist); run `pnpm build` first.
+// next to bare `node -e 0`. CPU time (user + system, from /usr/bin/time) is printed too: unlike wall
+// time it hardly moves when other work loads the machine. Uses the built CLI (packages/cli/dist);
+// run `pnpm build` first.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,26 +15,46 @@ const WARMUP = 3;
 const CLI = fileURLToPath(new URL('../packages/cli/dist/bin/weave.js', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../fixtures/weaver-2.8.1/hostA_status.txt', import.meta.url));
 
-function once(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** One run: wall milliseconds, and CPU milliseconds (user + system, via /usr/bin/time) when available. */
+function once(args: string[], env: NodeJS.ProcessEnv): Promise<{ wall: number; cpu?: number }> {
   const start = process.hrtime.bigint();
+  const [file, argv] = TIME
+    ? [TIME, ['-f', 'cpu %U %S', process.execPath, ...args]]
+    : [process.execPath, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}`));
-      else resolve(Number(process.hrtime.bigint() - start) / 1e6);
+      const wall = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) return reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
+      const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+      resolve(m ? { wall, cpu: (Number(m[1]) + Number(m[2])) * 1000 } : { wall });
     });
   });
 }
 
 async function measure(label: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   for (let i = 0; i < WARMUP; i++) await once(args, env);
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await once(args, env));
-  times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(1);
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await once(args, env);
+    walls.push(r.wall);
+    if (r.cpu !== undefined) cpus.push(r.cpu);
+  }
+  const q = (xs: number[], p: number) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1);
+  };
+  const cpu = cpus.length > 0 ? `   cpu median ${q(cpus, 0.5).padStart(5)} ms` : '';
   console.log(
-    `${label.padEnd(46)} median ${q(0.5).padStart(6)} ms   p10 ${q(0.1).padStart(6)}   p90 ${q(0.9).padStart(6)}`,
+    `${label.padEnd(42)} wall median ${q(walls, 0.5).padStart(6)} ms  p10 ${q(walls, 0.1).padStart(6)}  p90 ${q(walls, 0.9).padStart(6)}${cpu}`,
   );
 }
 
