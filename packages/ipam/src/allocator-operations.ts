@@ -15,9 +15,12 @@ import { AllocatorState } from './allocator-state.js';
 
 /** The requests of an {@link Allocator} that wait: queued, retried, cancelled. */
 export abstract class AllocatorOperations extends AllocatorState {
-  protected pendingAllocates: AllocateOperation[] = [];
-  protected pendingClaims: ClaimOperation[] = [];
-  protected pendingPrimes: PrimeOperation[] = [];
+  // The queues are only ever changed in place: a request being queued holds on to its queue while it
+  // is tried, and that try may itself complete others (e.g. a ring formed at once). Replacing the
+  // array then left the new request in a discarded one, never answered (issue 17).
+  protected readonly pendingAllocates: AllocateOperation[] = [];
+  protected readonly pendingClaims: ClaimOperation[] = [];
+  protected readonly pendingPrimes: PrimeOperation[] = [];
   protected tryingOps = false;
   protected retryOps = false;
   protected readonly ctx: OperationContext = this.makeContext();
@@ -74,9 +77,9 @@ export abstract class AllocatorOperations extends AllocatorState {
     try {
       do {
         this.retryOps = false;
-        this.pendingPrimes = this.pendingPrimes.filter((op) => !op.tryOnce(this.ctx));
-        this.pendingClaims = this.pendingClaims.filter((op) => !op.tryOnce(this.ctx));
-        this.pendingAllocates = this.pendingAllocates.filter((op) => !op.tryOnce(this.ctx));
+        removeWhere(this.pendingPrimes, (op) => op.tryOnce(this.ctx));
+        removeWhere(this.pendingClaims, (op) => op.tryOnce(this.ctx));
+        removeWhere(this.pendingAllocates, (op) => op.tryOnce(this.ctx));
       } while (this.retryOps);
     } finally {
       this.tryingOps = false;
@@ -84,10 +87,10 @@ export abstract class AllocatorOperations extends AllocatorState {
   }
 
   protected spaceRequestDenied(sender: PeerName, range: Range): void {
-    this.pendingClaims = this.pendingClaims.filter((claim) => {
-      if (!rangeContains(range, claim.cidr.addr)) return true;
+    removeWhere(this.pendingClaims, (claim) => {
+      if (!rangeContains(range, claim.cidr.addr)) return false;
       claim.deniedBy(this.ctx, sender);
-      return false;
+      return true;
     });
   }
 
@@ -139,4 +142,15 @@ export abstract class AllocatorOperations extends AllocatorState {
       log: (message) => this.log(message),
     };
   }
+}
+
+/**
+ * Removes, in place, the items for which `done` is true, calling it once per item in order. Items
+ * added to `queue` while it runs are kept.
+ */
+function removeWhere<T>(queue: T[], done: (item: T) => boolean): void {
+  const items = queue.splice(0);
+  const keep = items.filter((item) => !done(item));
+  // Whatever was queued meanwhile goes after the ones kept, as it came later.
+  queue.unshift(...keep);
 }
