@@ -35,6 +35,8 @@ export interface DockerPluginSettings {
   meshSocket?: string;
   /** `legacy` for `--plugin` (default), `v2` for `--plugin-v2`: how `weave status` names it. */
   version?: 'legacy' | 'v2';
+  /** Give every plugin network the 224.0.0.0/4 route (`--plugin-v2-multicast`). */
+  multicast?: boolean;
 }
 
 /** The proxy part of {@link DockerIntegrationOptions}. */
@@ -140,6 +142,7 @@ export async function startDockerIntegration(options: DockerIntegrationOptions):
         pluginDir: dir(socket),
         networkDriverName: base(socket),
         ipamDriverName: base(meshSocket),
+        multicastDefault: options.plugin.multicast,
         lookupNetwork: async (id) => {
           const info = await docker.getNetwork(id).inspect();
           return { driver: info.Driver, options: info.Options ?? {} };

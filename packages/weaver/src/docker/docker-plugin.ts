@@ -33,6 +33,8 @@ export interface DockerPluginOptions {
   bridge?: string;
   /** Asks the engine about networks created before we started. */
   lookupNetwork?: (networkId: string) => Promise<NetworkInfo | undefined>;
+  /** Multicast route for networks without `works.weave.multicast` (`--plugin-v2-multicast`). */
+  multicastDefault?: boolean;
   /** Failed requests are logged here. */
   onError?: (driver: string, method: string, error: Error) => void;
 }
@@ -56,6 +58,7 @@ export class DockerPlugin {
       mtu: options.peer.datapath.mtu,
       links: options.links,
       lookupNetwork: options.lookupNetwork,
+      multicastDefault: options.multicastDefault,
     });
     this.ipamDriver = new WeaveIpamDriver({ peer: options.peer });
     this.networkServer = new PluginServer({

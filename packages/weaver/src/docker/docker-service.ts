@@ -26,7 +26,12 @@ export function dockerService(
         peer: weaver.peer,
         dockerHost: d.api || undefined,
         plugin: plugin
-          ? { socket: d.pluginSocket, meshSocket: d.pluginMeshSocket, version: d.pluginV2 ? 'v2' : 'legacy' }
+          ? {
+              socket: d.pluginSocket,
+              meshSocket: d.pluginMeshSocket,
+              version: d.pluginV2 ? 'v2' : 'legacy',
+              multicast: d.pluginV2Multicast,
+            }
           : false,
         proxy: d.proxy ? { listen: listen && listen.length > 0 ? listen : undefined } : false,
         multicastRoute: !d.noMulticastRoute,

@@ -51,6 +51,8 @@ export interface NetworkDriverOptions {
   scope?: 'local' | 'global';
   /** Asks the engine about a network this driver has not seen created. */
   lookupNetwork?: (networkId: string) => Promise<NetworkInfo | undefined>;
+  /** Multicast route for networks without the option (`--plugin-v2-multicast`); default false. */
+  multicastDefault?: boolean;
 }
 
 interface Endpoint {
@@ -118,7 +120,7 @@ export class WeaveNetworkDriver {
       throw new PluginRequestError('the weave network driver does not support IPv6');
     }
     const generic = options[GENERIC_OPTIONS];
-    const network = newNetwork(stringValues(generic));
+    const network = newNetwork(stringValues(generic), this.options.multicastDefault);
     const existing = this.networks.get(id);
     if (existing) {
       existing.multicastRoute = network.multicastRoute;
@@ -229,14 +231,14 @@ export class WeaveNetworkDriver {
     if (known || !this.options.lookupNetwork) return known;
     const info = await this.options.lookupNetwork(id).catch(() => undefined);
     if (!info || info.driver !== this.options.name) return undefined;
-    const adopted = this.networks.get(id) ?? newNetwork(info.options);
+    const adopted = this.networks.get(id) ?? newNetwork(info.options, this.options.multicastDefault);
     this.networks.set(id, adopted);
     return adopted;
   }
 }
 
-function newNetwork(options: Record<string, string>): Network {
-  let multicastRoute = false;
+function newNetwork(options: Record<string, string>, multicastDefault = false): Network {
+  let multicastRoute = multicastDefault;
   const value = options[MULTICAST_OPTION];
   if (value !== undefined) {
     if (value === '' || /^(1|t|true)$/i.test(value)) multicastRoute = true;

@@ -314,6 +314,31 @@ describe('Docker plugin API (weave network driver, weavemesh IPAM driver)', () =
     expect(plugin.ipamDriver.addressesInUse).toEqual([]);
   });
 
+  it('gives every network the multicast route with multicastDefault (--plugin-v2-multicast), unless opted out', async () => {
+    const mc = new DockerPlugin({
+      peer,
+      links,
+      pluginDir: dir,
+      networkDriverName: 'wdm',
+      ipamDriverName: 'wdmi',
+      multicastDefault: true,
+    });
+    const call = (path: string, body: unknown) => mc.networkServer.call(path, JSON.stringify(body));
+    await call('/NetworkDriver.CreateNetwork', { NetworkID: 'm1' });
+    await call('/NetworkDriver.CreateNetwork', {
+      NetworkID: 'm2',
+      Options: { 'com.docker.network.generic': { 'works.weave.multicast': 'false' } },
+    });
+    for (const [n, routes] of [
+      ['m1', [{ Destination: '224.0.0.0/4', RouteType: 1 }]],
+      ['m2', undefined],
+    ] as const) {
+      await call('/NetworkDriver.CreateEndpoint', { NetworkID: n, EndpointID: `ep${n}`, Interface: {} });
+      const j = await call('/NetworkDriver.Join', { NetworkID: n, EndpointID: `ep${n}`, SandboxKey: '/x' });
+      expect((j.body as { StaticRoutes?: unknown }).StaticRoutes).toEqual(routes);
+    }
+  });
+
   it('removes its sockets on stop', async () => {
     const other = new DockerPlugin({
       peer,

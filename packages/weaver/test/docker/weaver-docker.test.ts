@@ -148,6 +148,15 @@ describe.skipIf(!engineAvailable())('weaver --plugin --proxy with a private engi
     expect(out).toMatch(/^search weave\.local$/m);
     expect(out.match(new RegExp(`Address:\\s+${srvIp?.replace(/\./g, '\\.')}$`, 'gm'))?.length).toBe(2);
 
+    // restarted (test 310): the same address again, and its name back
+    await engine.cli(['restart', '-t', '0', srv]);
+    await until('re-attach after restart', async () =>
+      (
+        await engine.cli(['exec', srv, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'ethwe']).catch(() => '')
+      ).includes(`inet ${srvIp}/16`),
+    );
+    await until('name back after restart', async () => (await api('GET', '/status/dns')).body.includes(srv));
+
     // killed: the name goes at once, the address after the grace
     await engine.cli(['kill', srv]);
     const killedAt = Date.now();
