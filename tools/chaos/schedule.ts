@@ -157,7 +157,9 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
       } else {
         ops.push({ t: 'rmpeer', p: pick(up), d, w });
       }
-    } else if (r < 0.96 && up.length > 2) {
+    } else if (r < 0.96 && up.length > 2 && init !== 'seed') {
+      // (In seed mode a reset peer relaunched fresh re-seeds a ring of its own, which clashes with the
+      // cluster's, as upstream's does: a known hazard of `seed=`, left out.)
       ops.push({ t: 'reset', p: pick(up), w });
     } else if (up.length > 0) {
       const c = `c${containers++}`;
