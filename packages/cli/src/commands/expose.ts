@@ -2,6 +2,7 @@ import { collectCidrArgs, ipamCidrs, showAddrs } from '../addr-args.js';
 import type { CliContext } from '../context.js';
 import { putDnsFqdn } from '../dns-calls.js';
 import { UsageError } from '../errors.js';
+import { parseFlags, timesGiven } from '../parse-flags.js';
 
 /** IPAM identifier of the host's own addresses on the bridge. */
 export const EXPOSE_ID = 'weave:expose';
@@ -13,17 +14,13 @@ export const EXPOSE_ID = 'weave:expose';
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { cidrs, rest } = collectCidrArgs(args);
-  let skipNat = false;
-  const others: string[] = [];
-  for (const a of rest) {
-    if (a === '--without-masquerade') skipNat = true;
-    else others.push(a);
-  }
-  let fqdn: string | undefined;
-  if (others.length !== 0) {
-    if (others.length !== 2 || others[0] !== '-h') throw new UsageError();
-    fqdn = others[1];
-  }
+  const { values, positionals, tokens } = parseFlags(rest, {
+    h: { type: 'string' },
+    'without-masquerade': { type: 'boolean' },
+  });
+  if (positionals.length !== 0 || timesGiven(tokens, 'h') > 1) throw new UsageError();
+  const skipNat = values['without-masquerade'] === true;
+  const fqdn = values.h as string | undefined;
   const { all } = await ipamCidrs(ctx, 'allocate', EXPOSE_ID, cidrs);
   for (const cidr of all) {
     const query: [string, string][] = skipNat ? [['skipNAT', 'true']] : [];

@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runWeave, USAGE, UsageError } from '../src/index.js';
+import { parseFlags, scanFlags, timesGiven } from '../src/parse-flags.js';
+import { type FakeWeaver, startFakeWeaver } from './fake-weaver.js';
+
+let fake: FakeWeaver;
+let stateDir: string;
+
+beforeAll(async () => {
+  fake = await startFakeWeaver();
+  stateDir = mkdtempSync(join(tmpdir(), 'wq-cli-flags-'));
+});
+afterAll(async () => {
+  await fake.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+afterEach(() => {
+  fake.seen.length = 0;
+  fake.routes.clear();
+});
+
+async function weave(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runWeave(args, {
+    env: { WEAVE_HTTP_ADDR: fake.addr, WEAVE_STATE_DIR: stateDir, ...env },
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** The usage error: usage text on stderr, nothing on stdout, exit 1, no request to weaver. */
+const USAGE_EXIT = { code: 1, stdout: '', stderr: USAGE };
+
+const STATUS = '        Version: 0.1.0\n\n        Service: router\n';
+
+describe('parseFlags', () => {
+  const opts = {
+    h: { type: 'string' },
+    hostname: { type: 'string', short: 'n' },
+    quiet: { type: 'boolean' },
+  } as const;
+
+  it('reads flags anywhere between positionals, with their values', () => {
+    const r = parseFlags(['a', '-h', 'x.weave.local', 'b', '--quiet', '-n', 'y'], opts);
+    expect(r.values).toEqual({ h: 'x.weave.local', quiet: true, hostname: 'y' });
+    expect(r.positionals).toEqual(['a', 'b']);
+    expect(r.tokens.map((t) => t.index)).toEqual([0, 1, 3, 4, 5]);
+    expect(timesGiven(r.tokens, 'h')).toBe(1);
+  });
+
+  it('turns every parse error into a UsageError', () => {
+    for (const bad of [
+      ['--nope'],
+      ['-x'],
+      ['-h'],
+      ['-h', '--quiet'],
+      ['--quiet=yes'],
+      ['--', 'a'],
+      ['-hx.weave.local'],
+      ['--h', 'x'],
+      ['--n', 'x'],
+      ['--hostname=x'],
+    ]) {
+      expect(() => parseFlags(bad, opts), bad.join(' ')).toThrow(UsageError);
+    }
+  });
+
+  it('accepts --name=value only for the options listed as inline', () => {
+    expect(parseFlags(['--hostname=x'], opts, { inline: ['hostname'] }).values.hostname).toBe('x');
+    expect(() => parseFlags(['-n=x'], opts, { inline: ['hostname'] })).toThrow(UsageError);
+  });
+
+  it('scanFlags reports unknown flags as tokens instead of failing', () => {
+    const t = scanFlags(['--mine', '-it', '--other=1', 'img'], { mine: { type: 'boolean' } });
+    expect(t.map((x) => (x.kind === 'option' ? x.rawName : x.kind))).toEqual([
+      '--mine',
+      '-i',
+      '-t',
+      '--other',
+      'positional',
+    ]);
+    expect(t.map((x) => x.index)).toEqual([0, 1, 1, 2, 3]);
+  });
+});
+
+describe('expose flags', () => {
+  function exposeRoutes() {
+    fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fake.routes.set('PUT /ip/weave:expose/10.9.0.1/24', () => ({ status: 204 }));
+    fake.routes.set('POST /expose/10.9.0.1/24', () => ({ status: 204 }));
+    fake.routes.set('PUT /name/weave:expose/10.9.0.1', () => ({ status: 204 }));
+  }
+
+  it('takes -h and --without-masquerade in either order after the addresses', async () => {
+    exposeRoutes();
+    for (const flags of [
+      ['-h', 'gw.weave.local', '--without-masquerade'],
+      ['--without-masquerade', '-h', 'gw.weave.local'],
+    ]) {
+      fake.seen.length = 0;
+      const r = await weave(['expose', '10.9.0.1/24', ...flags]);
+      expect(r).toEqual({ code: 0, stdout: '10.9.0.1\n', stderr: '' });
+      expect(fake.seen.find((s) => s.path.startsWith('/expose'))?.query).toEqual({ skipNAT: ['true'] });
+      expect(fake.seen.find((s) => s.path.startsWith('/name'))?.form).toEqual({ fqdn: ['gw.weave.local'] });
+    }
+  });
+
+  it('an unknown flag, a repeated -h, --hostname, -hNAME or a flag value is the usage error', async () => {
+    exposeRoutes();
+    for (const args of [
+      ['10.9.0.1/24', '--masquerade'],
+      ['10.9.0.1/24', '-x'],
+      ['10.9.0.1/24', '-h', 'a.weave.local', '-h', 'b.weave.local'],
+      ['10.9.0.1/24', '--hostname', 'a.weave.local'],
+      ['10.9.0.1/24', '-ha.weave.local'],
+      ['10.9.0.1/24', '--without-masquerade=true'],
+      ['10.9.0.1/24', '-h', '--without-masquerade'],
+    ]) {
+      expect(await weave(['expose', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen.filter((s) => s.path !== '/status')).toEqual([]);
+  });
+});
