@@ -130,3 +130,118 @@ describe('expose flags', () => {
     expect(fake.seen.filter((s) => s.path !== '/status')).toEqual([]);
   });
 });
+
+describe('flags of reset, report, connect, env', () => {
+  it('reset: only a single --force; anything else is the usage error before anything is touched', async () => {
+    for (const args of [['--now'], ['--force=yes'], ['--force', '--force'], ['--force', 'x'], ['-f']]) {
+      expect(await weave(['reset', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen).toEqual([]);
+  });
+
+  it('report: -f TEMPLATE once; -fX, --format, a missing template or extra words are the usage error', async () => {
+    fake.routes.set('GET /report', (req) => ({ body: req.query.format?.[0] ?? 'json' }));
+    expect(await weave(['report', '-f', '{{.Router.Name}}'])).toEqual({
+      code: 0,
+      stdout: '{{.Router.Name}}',
+      stderr: '',
+    });
+    for (const args of [
+      ['-f'],
+      ['-f{{.Router.Name}}'],
+      ['--format', 'x'],
+      ['--f', 'x'],
+      ['-f', 'x', 'y'],
+      ['-f', 'x', '-f', 'y'],
+      ['x'],
+      ['--json'],
+    ]) {
+      expect(await weave(['report', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen).toHaveLength(1);
+  });
+
+  it('connect: --replace in front of the peers only; unknown flags are the usage error', async () => {
+    fake.routes.set('POST /connect', () => ({ status: 200 }));
+    expect((await weave(['connect', '--replace'])).code).toBe(0);
+    expect(fake.seen.map((s) => s.form)).toEqual([{ replace: ['true'] }]);
+    for (const args of [
+      ['10.0.0.1', '--replace'],
+      ['--replace=true', '10.0.0.1'],
+      ['--force', '10.0.0.1'],
+      ['10.0.0.1', '-x'],
+    ]) {
+      expect(await weave(['connect', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen).toHaveLength(1);
+  });
+
+  it('env: --restore alone; anything else is the usage error', async () => {
+    expect(await weave(['env', '--restore'], { ORIG_DOCKER_HOST: 'unix:///run/d.sock' })).toEqual({
+      code: 0,
+      stdout: 'export DOCKER_HOST=unix:///run/d.sock\n',
+      stderr: '',
+    });
+    for (const args of [['--restore=1'], ['--restore', '--restore'], ['--reset'], ['x']]) {
+      expect(await weave(['env', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+  });
+});
+
+describe('flags of dns-add / dns-remove and attach', () => {
+  it('dns-add: -h after the container, once; before it, repeated or unknown flags are the usage error', async () => {
+    fake.routes.set('GET /status', () => ({ body: STATUS }));
+    // Parsed fine: the container is looked up (and is not there).
+    expect(await weave(['dns-add', '10.2.0.1', 'wq-no-such-netns', '-h', 'a.weave.local'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: No such container: wq-no-such-netns\n',
+    });
+    for (const args of [
+      ['10.2.0.1', '-h', 'a.weave.local', 'wq-no-such-netns'],
+      ['10.2.0.1', '-h', 'a.weave.local', '-h', 'b.weave.local'],
+      ['10.2.0.1', '--hostname', 'a.weave.local'],
+      ['10.2.0.1', '-ha.weave.local'],
+      ['10.2.0.1', '-h', 'a.weave.local', '--force'],
+      ['10.2.0.1', 'c1', 'c2'],
+    ]) {
+      expect(await weave(['dns-add', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+      expect(await weave(['dns-remove', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen.filter((s) => s.path.startsWith('/name'))).toEqual([]);
+  });
+
+  it('attach: -h/--hostname/--hostname=, --add-host[=], --rewrite-hosts and --no-multicast-route parse; others are the usage error', async () => {
+    // Parsed fine: the container is looked up (and is not there).
+    for (const args of [
+      ['ip:10.2.1.7/24', '--no-multicast-route', '-h', 'a.weave.local', 'wq-no-such-netns'],
+      ['--hostname=a.weave.local', 'wq-no-such-netns', '--rewrite-hosts'],
+      [
+        '--add-host',
+        'h:10.0.0.1',
+        '--add-host=g:10.0.0.2',
+        'wq-no-such-netns',
+        '--hostname',
+        'a.weave.local',
+      ],
+    ]) {
+      expect(await weave(['attach', ...args]), args.join(' ')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'Error: No such container: wq-no-such-netns\n',
+      });
+    }
+    for (const args of [
+      ['wq-no-such-netns', '--multicast-route'],
+      ['-x', 'wq-no-such-netns'],
+      ['-ha.weave.local', 'wq-no-such-netns'],
+      ['--no-multicast-route=1', 'wq-no-such-netns'],
+      ['wq-no-such-netns', '-h'],
+      ['--', 'wq-no-such-netns'],
+      ['-h', 'a.weave.local', '10.2.1.7/24', 'wq-no-such-netns'],
+    ]) {
+      expect(await weave(['attach', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
+    }
+    expect(fake.seen).toEqual([]);
+  });
+});

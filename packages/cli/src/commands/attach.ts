@@ -3,6 +3,7 @@ import { containerFqdn, isOwnNetns, vethId, withNetnsName } from '../container-r
 import type { CliContext } from '../context.js';
 import { putDnsFqdn } from '../dns-calls.js';
 import { CliExit, UsageError } from '../errors.js';
+import { parseFlags } from '../parse-flags.js';
 import { bridgeNotFound, resolveContainer } from './container-common.js';
 
 /**
@@ -13,21 +14,19 @@ import { bridgeNotFound, resolveContainer } from './container-common.js';
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { cidrs, rest } = collectCidrArgs(args);
-  let multicastRoute = true;
-  let fqdn: string | undefined;
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    if (a === '--no-multicast-route') multicastRoute = false;
-    else if (a === '--rewrite-hosts') continue;
-    else if (a === '--add-host') i++;
-    else if (a.startsWith('--add-host=')) continue;
-    else if (a === '-h' || a === '--hostname') {
-      fqdn = rest[++i];
-      if (fqdn === undefined) throw new UsageError();
-    } else if (a.startsWith('--hostname=')) fqdn = a.slice('--hostname='.length);
-    else positional.push(a);
-  }
+  // --rewrite-hosts and --add-host (/etc/hosts in Docker containers) are accepted and ignored.
+  const { values, positionals: positional } = parseFlags(
+    rest,
+    {
+      'no-multicast-route': { type: 'boolean' },
+      hostname: { type: 'string', short: 'h' },
+      'rewrite-hosts': { type: 'boolean' },
+      'add-host': { type: 'string', multiple: true },
+    },
+    { inline: ['hostname', 'add-host'] },
+  );
+  const multicastRoute = values['no-multicast-route'] !== true;
+  const fqdn = values.hostname as string | undefined;
   if (positional.length !== 1) throw new UsageError();
   const ref = await resolveContainer(positional[0] as string);
   if (isOwnNetns(ref.netnsPath)) {

@@ -2,6 +2,7 @@ import { collectIpArgs } from '../addr-args.js';
 import { type ContainerRef, withNetnsName } from '../container-ref.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { parseFlags, timesGiven } from '../parse-flags.js';
 import { resolveContainer } from './container-common.js';
 
 /** Container id for names that belong to no container (upstream `weave:extern`). */
@@ -20,20 +21,13 @@ export interface DnsArgs {
  */
 export async function collectDnsArgs(args: readonly string[], ctx: CliContext): Promise<DnsArgs> {
   const { ips, rest } = collectIpArgs(args);
-  let containerArg: string | undefined;
-  let fqdn: string | undefined;
-  let r = rest;
-  if (r.length > 0 && r[0] !== '-h') {
-    containerArg = r[0];
-    r = r.slice(1);
-  }
-  if (r.length === 2 && r[0] === '-h') {
-    fqdn = r[1];
-    r = [];
-  }
-  if (r.length !== 0 || !(containerArg !== undefined || (ips.length > 0 && fqdn !== undefined))) {
-    throw new UsageError();
-  }
+  const { values, positionals, tokens } = parseFlags(rest, { h: { type: 'string' } });
+  // Upstream's order: the container (if any) right after the IPs, `-h <fqdn>` (once) last.
+  const containerFirst = tokens.findIndex((t) => t.kind === 'positional') <= 0;
+  if (positionals.length > 1 || !containerFirst || timesGiven(tokens, 'h') > 1) throw new UsageError();
+  const containerArg = positionals[0];
+  const fqdn = values.h as string | undefined;
+  if (!(containerArg !== undefined || (ips.length > 0 && fqdn !== undefined))) throw new UsageError();
   await ctx.checkRunning();
   const out: DnsArgs = { ips };
   if (fqdn !== undefined) out.fqdn = fqdn;

@@ -1,5 +1,6 @@
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { parseFlags } from '../parse-flags.js';
 import { preferredProxyAddress, proxyAddresses } from './docker-common.js';
 
 /**
@@ -8,11 +9,12 @@ import { preferredProxyAddress, proxyAddresses } from './docker-common.js';
  * `eval $(weave env)`.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  if (args.length === 1 && args[0] === '--restore') {
+  const { values, positionals, tokens } = parseFlags(args, { restore: { type: 'boolean' } });
+  if (positionals.length !== 0 || tokens.length > 1) throw new UsageError();
+  if (values.restore === true) {
     ctx.out(`export DOCKER_HOST=${ctx.env.ORIG_DOCKER_HOST ?? ''}\n`);
     return 0;
   }
-  if (args.length > 0) throw new UsageError();
   const proxy = preferredProxyAddress(await proxyAddresses(ctx));
   ctx.out(`export DOCKER_HOST=${proxy} ORIG_DOCKER_HOST=${ctx.env.DOCKER_HOST ?? ''}\n`);
   return 0;

@@ -1,13 +1,16 @@
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { parseFlags } from '../parse-flags.js';
 
 /** `weave report [-f <format>]`: GET /report as JSON, or rendered by weaver with a Go template. */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  if (args.length === 0) {
+  const { values, positionals, tokens } = parseFlags(args, { f: { type: 'string' } });
+  if (positionals.length !== 0 || tokens.length > 1) throw new UsageError();
+  const format = values.f as string | undefined;
+  if (format === undefined) {
     ctx.out(await ctx.call('GET', '/report', { accept: 'application/json' }));
     return 0;
   }
-  if (args.length !== 2 || args[0] !== '-f') throw new UsageError();
-  ctx.out(await ctx.call('GET', '/report', { query: [['format', args[1] as string]] }));
+  ctx.out(await ctx.call('GET', '/report', { query: [['format', format]] }));
   return 0;
 }

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { CliContext } from '../context.js';
 import { daemonState, isWeaverAlive, removePidFile, sleep, stopDaemon } from '../daemon.js';
 import { CliExit, UsageError } from '../errors.js';
+import { parseFlags } from '../parse-flags.js';
 
 /**
  * `weave reset [--force]`: a running weaver hands its address ranges to another peer (DELETE
@@ -10,8 +11,9 @@ import { CliExit, UsageError } from '../errors.js';
  * `--force` given, as upstream.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const force = args.length === 1 && args[0] === '--force';
-  if (!(args.length === 0 || force)) throw new UsageError();
+  const { values, positionals, tokens } = parseFlags(args, { force: { type: 'boolean' } });
+  if (positionals.length !== 0 || tokens.length > 1) throw new UsageError();
+  const force = values.force === true;
   const state = daemonState(ctx.paths);
   if (state.kind === 'stopped' && !force) {
     throw new CliExit(
