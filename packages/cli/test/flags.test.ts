@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,15 @@ async function weave(args: string[], env: NodeJS.ProcessEnv = {}) {
     },
   });
   return { code, stdout, stderr };
+}
+
+/** An address where nothing listens. */
+async function deadAddr(): Promise<string> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return `127.0.0.1:${port}`;
 }
 
 /** The usage error: usage text on stderr, nothing on stdout, exit 1, no request to weaver. */
@@ -243,5 +253,132 @@ describe('flags of dns-add / dns-remove and attach', () => {
       expect(await weave(['attach', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
     expect(fake.seen).toEqual([]);
+  });
+});
+
+describe('flags of run and launch (the rest passed through untouched)', () => {
+  it('run: addresses and its own flags first, in any order; docker gets everything from the first other word', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wq-cli-run-'));
+    try {
+      const log = join(dir, 'argv.json');
+      const cli = join(dir, 'docker');
+      writeFileSync(
+        cli,
+        `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)));\nconsole.log('${'a'.repeat(64)}');\n`,
+      );
+      chmodSync(cli, 0o755);
+      const docker = [
+        '-it',
+        '--name=c1',
+        '--without-dns',
+        '--add-host',
+        'h:1.2.3.4',
+        '-e',
+        'X=--no-multicast-route',
+        'img',
+        '10.2.0.1/24',
+        '--',
+        'sh',
+      ];
+      const r = await weave(
+        [
+          'run',
+          '--without-dns',
+          'net:10.40.0.0/16',
+          '--add-host=g:10.0.0.2',
+          '--rewrite-hosts',
+          '10.2.0.9/24',
+          ...docker,
+        ],
+        { WEAVE_DOCKER_CLI: cli },
+      );
+      expect(JSON.parse(readFileSync(log, 'utf8'))).toEqual([
+        'run',
+        '-d',
+        '-e',
+        'WEAVE_CIDR=none',
+        ...docker,
+      ]);
+      // Attach then looks the (made-up) container up.
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `Error: No such container: ${'a'.repeat(64)}\n` });
+      // No --without-dns: weaveDNS is asked for its flags.
+      fake.seen.length = 0;
+      await weave(['run', '--without-dns=1', 'img'], { WEAVE_DOCKER_CLI: cli });
+      expect(JSON.parse(readFileSync(log, 'utf8'))).toEqual([
+        'run',
+        '-d',
+        '-e',
+        'WEAVE_CIDR=none',
+        '--without-dns=1',
+        'img',
+      ]);
+      expect(fake.seen.map((s) => s.path)).toEqual(['/dns-address', '/domain']);
+      // Nothing for docker is the usage error.
+      expect(await weave(['run', '--without-dns', '10.2.0.9/24'], { WEAVE_DOCKER_CLI: cli })).toEqual(
+        USAGE_EXIT,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('launch: takes -password/--password[=], -iprange/--iprange/--ipalloc-range[=], --no-restart; passes the rest to weaver as given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wq-cli-launch-'));
+    const bin = join(dir, 'weaver-echo.js');
+    writeFileSync(
+      bin,
+      'console.error("ARGS " + JSON.stringify([process.env.WEAVE_PASSWORD, ...process.argv.slice(2)])); process.exit(1);\n',
+    );
+    try {
+      const http = await deadAddr();
+      const env = { WEAVE_STATE_DIR: dir, WEAVER_BIN: bin, WEAVE_HTTP_ADDR: http };
+      const weaverArgs = async (args: string[]) => {
+        rmSync(join(dir, 'weaver.log'), { force: true });
+        const r = await weave(['launch', ...args], env);
+        expect(r.code).toBe(1);
+        const line = readFileSync(join(dir, 'weaver.log'), 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('ARGS '));
+        return JSON.parse(line?.slice(5) ?? 'null') as (string | null)[];
+      };
+      const base = ['--db-prefix', join(dir, 'db', 'weave'), '--http-addr', http];
+      expect(
+        await weaverArgs([
+          '-password',
+          's3cret',
+          '--nickname',
+          'n1',
+          '-iprange',
+          '10.99.0.0/16',
+          '--no-restart',
+          '--iprange=10.1.0.0/16',
+          '-password=x',
+          '--log-level=debug',
+          '--no-restart=1',
+          '10.0.0.1',
+        ]),
+      ).toEqual([
+        's3cret',
+        '--ipalloc-range',
+        '10.99.0.0/16',
+        ...base,
+        '--nickname',
+        'n1',
+        '--iprange=10.1.0.0/16',
+        '-password=x',
+        '--log-level=debug',
+        '--no-restart=1',
+        '10.0.0.1',
+      ]);
+      expect(
+        await weaverArgs(['10.0.0.2', '--password=p=q', '--ipalloc-range=10.98.0.0/16', '-nickname', 'x']),
+      ).toEqual(['p=q', '--ipalloc-range', '10.98.0.0/16', ...base, '10.0.0.2', '-nickname', 'x']);
+      expect(await weave(['launch', '--ipalloc-range', '10.98.0.0/16', '--password'], env)).toEqual(
+        USAGE_EXIT,
+      );
+      expect(await weave(['launch', '-iprange'], env)).toEqual(USAGE_EXIT);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

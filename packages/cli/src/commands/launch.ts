@@ -5,9 +5,16 @@ import { daemonState, isWeaverAlive, sleep, startDaemon, weaverCommand } from '.
 import { CliExit, UsageError } from '../errors.js';
 import { HttpConnectError } from '../http-client.js';
 import { cidrsOverlap } from '../cidr.js';
+import { scanFlags } from '../parse-flags.js';
 
 /** Upstream's default allocation range. */
 export const DEFAULT_IPALLOC_RANGE = '10.32.0.0/12';
+
+/** Upstream's single-dash spellings of launch's own flags. */
+const SINGLE_DASH = new Map([
+  ['-password', '--password'],
+  ['-iprange', '--iprange'],
+]);
 
 /** How long launch waits for weaver's /status to answer 200. */
 const READY_TIMEOUT_MS = 120_000;
@@ -25,23 +32,36 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   let range: string | undefined;
   let hasDbPrefix = false;
   let hasHttpAddr = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
+  // Our flags are taken out; every other word goes to weaver as given (by token index). Upstream's
+  // single-dash spellings (-password, -iprange) are read as their --long forms.
+  const tokens = scanFlags(
+    args.map((a) => SINGLE_DASH.get(a) ?? a),
+    {
+      password: { type: 'string' },
+      'ipalloc-range': { type: 'string' },
+      iprange: { type: 'string' },
+      'no-restart': { type: 'boolean' },
+    },
+  );
+  const taken = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
     const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError();
-      return v;
+      if (t.value === undefined) throw new UsageError();
+      if (t.inlineValue === false) taken.add(t.index + 1);
+      taken.add(t.index);
+      return t.value;
     };
-    if (a === '--password' || a === '-password') env.WEAVE_PASSWORD = value();
-    else if (a.startsWith('--password=')) env.WEAVE_PASSWORD = a.slice('--password='.length);
-    else if (a === '--ipalloc-range' || a === '--iprange' || a === '-iprange') range = value();
-    else if (a.startsWith('--ipalloc-range=')) range = a.slice('--ipalloc-range='.length);
-    else if (a === '--no-restart') continue;
-    else {
-      if (a === '--db-prefix' || a.startsWith('--db-prefix=')) hasDbPrefix = true;
-      if (a === '--http-addr' || a.startsWith('--http-addr=')) hasHttpAddr = true;
-      pass.push(a);
-    }
+    if (t.name === 'password') env.WEAVE_PASSWORD = value();
+    else if (t.name === 'ipalloc-range' || (t.name === 'iprange' && t.inlineValue !== true)) range = value();
+    else if (t.name === 'no-restart' && t.inlineValue === undefined) taken.add(t.index);
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (taken.has(i)) continue;
+    const a = args[i] as string;
+    if (a === '--db-prefix' || a.startsWith('--db-prefix=')) hasDbPrefix = true;
+    if (a === '--http-addr' || a.startsWith('--http-addr=')) hasHttpAddr = true;
+    pass.push(a);
   }
 
   const state = daemonState(ctx.paths);

@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
 import { CliContext } from '../context.js';
 import { CliExit, UsageError } from '../errors.js';
+import { scanFlags } from '../parse-flags.js';
 import { dnsArgs } from './docker-common.js';
+
+/** An address argument of `weave run`. */
+const ADDR_RE = /^(net:default|net:\S+\/\d+|ip:\S+\/\d+|\d+\.\d+\.\d+\.\d+\/\d+)$/;
 
 /**
  * `weave run [<addr> ...] [--without-dns] [--no-multicast-route] <docker run args>` (the 1.x verb
@@ -13,16 +17,29 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const addrs: string[] = [];
   const attachFlags: string[] = [];
   let withoutDns = false;
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i] as string;
-    if (/^(net:default|net:\S+\/\d+|ip:\S+\/\d+|\d+\.\d+\.\d+\.\d+\/\d+)$/.test(a)) addrs.push(a);
-    else if (a === '--without-dns') withoutDns = true;
-    else if (a === '--no-multicast-route') attachFlags.push(a);
-    else if (a === '--rewrite-hosts' || a.startsWith('--add-host=')) continue;
-    else break;
+  // Our flags and the addresses come first (in any order); the first word that is neither starts
+  // the `docker run` arguments, which go on untouched (sliced from args by token index).
+  const tokens = scanFlags(args, {
+    'without-dns': { type: 'boolean' },
+    'no-multicast-route': { type: 'boolean' },
+    'rewrite-hosts': { type: 'boolean' },
+    'add-host': { type: 'string' },
+  });
+  let end = args.length;
+  for (const t of tokens) {
+    if (t.kind === 'positional' && ADDR_RE.test(t.value)) addrs.push(t.value);
+    else if (t.kind === 'option' && t.rawName === '--without-dns' && t.inlineValue === undefined)
+      withoutDns = true;
+    else if (t.kind === 'option' && t.rawName === '--no-multicast-route' && t.inlineValue === undefined)
+      attachFlags.push(t.rawName);
+    else if (t.kind === 'option' && t.rawName === '--rewrite-hosts' && t.inlineValue === undefined) continue;
+    else if (t.kind === 'option' && t.rawName === '--add-host' && t.inlineValue === true) continue;
+    else {
+      end = t.index;
+      break;
+    }
   }
-  const dockerArgs = args.slice(i);
+  const dockerArgs = args.slice(end);
   if (dockerArgs.length === 0) throw new UsageError();
 
   const dns = withoutDns ? [] : await dnsArgs(ctx);
