@@ -13,7 +13,7 @@ export async function containerDnsResolver(
   options: { bridge?: string; dockerBridge?: string; netns?: string } = {},
 ): Promise<string | undefined> {
   const listening = peer.dns.address();
-  if (!listening || listening.port !== 53) return undefined;
+  if (listening?.port !== 53) return undefined;
   const host = listening.host;
   if (host !== '' && host !== '0.0.0.0' && host !== '::' && !host.startsWith('127.') && host !== '::1')
     return host;

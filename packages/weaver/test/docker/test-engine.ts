@@ -187,7 +187,7 @@ async function killContainerd(dir: string): Promise<void> {
   const { stdout } = await run('ps', ['-eo', 'pid=,args=']).catch(() => ({ stdout: '' }));
   for (const line of stdout.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!m || !m[2]?.includes(dir)) continue;
+    if (!m?.[2]?.includes(dir)) continue;
     try {
       process.kill(Number(m[1]), 'SIGKILL');
     } catch {
