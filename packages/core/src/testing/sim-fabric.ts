@@ -113,7 +113,7 @@ export class Fabric {
   /** Whether packets from `from` reach `to` (what a datagram needs). */
   canSend(from: string, to: string): boolean {
     if (from === to) return true;
-    if (this.blocked.has(`${from}>${to}`)) return false;
+    if (this.blocked.size > 0 && this.blocked.has(`${from}>${to}`)) return false;
     for (const { a: ga, b: gb } of this.partitions) {
       if ((ga.has(from) && gb.has(to)) || (ga.has(to) && gb.has(from))) return false;
     }
