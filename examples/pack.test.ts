@@ -4,7 +4,7 @@
 // type-check a TypeScript file against the shipped declarations with the workspace's tsc.
 //
 // Slow (packing nine packages, an npm install, compiling the host addon: a few minutes on 2 cores), so it
-// runs only with WEAVE_PACK_TEST=1 or in CI (CI set); .ci/run sets WEAVE_PACK_TEST=1.
+// runs only with WEAVE_PACK_TEST=1 or in CI (CI set); CI sets CI=true.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
