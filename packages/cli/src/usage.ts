@@ -5,6 +5,7 @@ weave --help | help
       version
 
 weave launch        <same arguments as 'weave launch-router'>
+                      [--plugin=false] [--proxy=false] [-H <endpoint>]
       launch-router [--password <pass>] [--trusted-subnets <cidr>,...]
                       [--host <ip_address>]
                       [--name <mac>] [--nickname <nickname>]

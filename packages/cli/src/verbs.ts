@@ -17,7 +17,7 @@ export type VerbLoader = () => Promise<Verb>;
 
 const verbs = new Map<string, VerbLoader>([
   ['launch', () => import('./commands/launch.js')],
-  ['launch-router', () => import('./commands/launch.js')],
+  ['launch-router', () => import('./commands/launch-router.js')],
   ['stop', () => import('./commands/stop.js')],
   ['stop-router', () => import('./commands/stop.js')],
   ['reset', () => import('./commands/reset.js')],

@@ -331,7 +331,13 @@ describe('flags of run and launch (the rest passed through untouched)', () => {
     );
     try {
       const http = await deadAddr();
-      const env = { WEAVE_STATE_DIR: dir, WEAVER_BIN: bin, WEAVE_HTTP_ADDR: http };
+      // No engine (on a Docker host too): launch's Docker defaults are in launch-docker.test.ts.
+      const env = {
+        WEAVE_STATE_DIR: dir,
+        WEAVER_BIN: bin,
+        WEAVE_HTTP_ADDR: http,
+        DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`,
+      };
       const weaverArgs = async (args: string[]) => {
         rmSync(join(dir, 'weaver.log'), { force: true });
         const r = await weave(['launch', ...args], env);

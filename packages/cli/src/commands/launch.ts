@@ -6,6 +6,12 @@ import { CliExit, UsageError } from '../errors.js';
 import { HttpConnectError } from '../http-client.js';
 import { cidrsOverlap } from '../cidr.js';
 import { scanFlags } from '../parse-flags.js';
+import {
+  type DockerServiceChoices,
+  dockerEngineAnswers,
+  dockerLaunchArgs,
+  parseBoolFlag,
+} from './launch-docker.js';
 
 /** Upstream's default allocation range. */
 export const DEFAULT_IPALLOC_RANGE = '10.32.0.0/12';
@@ -16,22 +22,47 @@ const SINGLE_DASH = new Map([
   ['-iprange', '--iprange'],
 ]);
 
+/** The engine `weave launch` looks for when `$DOCKER_HOST` is not set. */
+const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
 /** How long launch waits for weaver's /status to answer 200. */
 const READY_TIMEOUT_MS = 120_000;
+
+/** How a launch verb treats Docker. */
+export interface LaunchOptions {
+  /**
+   * `weave launch`: look for a Docker engine (`$DOCKER_HOST`, else /var/run/docker.sock) and,
+   * when one answers, start the plugin and the proxy unless `--plugin=false` / `--proxy=false`.
+   * `launch-router` and `launch-proxy` pass false: only what their command line asks for.
+   */
+  dockerDefaults: boolean;
+}
+
+/**
+ * `weave launch`: {@link launch} with the Docker defaults (plugin and proxy on when an engine
+ * answers), as upstream 2.x.
+ */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  return launch(args, ctx, { dockerDefaults: true });
+}
 
 /**
  * `weave launch` / `weave launch-router`: starts weaver in the background (pid and log file in
  * the state directory), passing the flags through, and waits until GET /status answers 200. As
  * upstream, the password travels in WEAVE_PASSWORD (not on the command line), the default range
  * 10.32.0.0/12 is refused when it overlaps a host route, and the new router's id (its pid here)
- * is printed.
+ * is printed. `--plugin[=bool]` / `--proxy[=bool]` turn the Docker services on or off, and
+ * `-H <endpoint>` (repeatable) sets the proxy's listen addresses (`WEAVE_PROXY_LISTEN`).
  */
-export async function run(args: string[], ctx: CliContext): Promise<number> {
+export async function launch(args: string[], ctx: CliContext, opts: LaunchOptions): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...ctx.env };
   const pass: string[] = [];
   let range: string | undefined;
   let hasDbPrefix = false;
   let hasHttpAddr = false;
+  let hasDockerApi = false;
+  const choices: DockerServiceChoices = { plugin: undefined, proxy: undefined };
+  const listen: string[] = [];
   // Our flags are taken out; every other word goes to weaver as given (by token index). Upstream's
   // single-dash spellings (-password, -iprange) are read as their --long forms.
   const tokens = scanFlags(
@@ -41,6 +72,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       'ipalloc-range': { type: 'string' },
       iprange: { type: 'string' },
       'no-restart': { type: 'boolean' },
+      plugin: { type: 'boolean' },
+      proxy: { type: 'boolean' },
+      H: { type: 'string' },
     },
   );
   const taken = new Set<number>();
@@ -55,12 +89,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (t.name === 'password') env.WEAVE_PASSWORD = value();
     else if (t.name === 'ipalloc-range' || (t.name === 'iprange' && t.inlineValue !== true)) range = value();
     else if (t.name === 'no-restart' && t.inlineValue === undefined) taken.add(t.index);
+    else if ((t.name === 'plugin' || t.name === 'proxy') && t.rawName === `--${t.name}`) {
+      const on = parseBoolFlag(t.value);
+      if (on === undefined) throw new UsageError();
+      choices[t.name] = on;
+      taken.add(t.index);
+    } else if (t.name === 'H' && t.rawName === '-H') listen.push(value());
   }
   for (let i = 0; i < args.length; i++) {
     if (taken.has(i)) continue;
     const a = args[i] as string;
     if (a === '--db-prefix' || a.startsWith('--db-prefix=')) hasDbPrefix = true;
     if (a === '--http-addr' || a.startsWith('--http-addr=')) hasHttpAddr = true;
+    if (a === '--docker-api' || a.startsWith('--docker-api=')) hasDockerApi = true;
     pass.push(a);
   }
 
@@ -89,13 +130,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     );
   }
 
+  let engine: string | undefined;
+  if (opts.dockerDefaults) {
+    const dockerHost = ctx.env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+    if (await dockerEngineAnswers(dockerHost)) engine = dockerHost;
+  }
+  if (listen.length > 0) env.WEAVE_PROXY_LISTEN = listen.join(' ');
+
   const weaverArgs = ['--ipalloc-range', range];
   if (!hasDbPrefix) weaverArgs.push('--db-prefix', ctx.paths.dbPrefix);
   if (!hasHttpAddr && ctx.env.WEAVE_HTTP_ADDR) weaverArgs.push('--http-addr', ctx.env.WEAVE_HTTP_ADDR);
   if (!pass.includes('--port') && !pass.some((a) => a.startsWith('--port=')) && ctx.env.WEAVE_PORT) {
     weaverArgs.push('--port', ctx.env.WEAVE_PORT);
   }
-  weaverArgs.push(...pass);
+  weaverArgs.push(...dockerLaunchArgs(choices, engine, hasDockerApi), ...pass);
 
   const logStart = fileSize(ctx.paths.logFile);
   const pid = startDaemon(ctx.paths, command, weaverArgs, env);
