@@ -22,7 +22,13 @@ import { PEER_NAME_FLAVOUR, type PeerName, parsePeerName } from './peer-name.js'
 /** Features a receiver insists on (upstream `mustHave`), in the order it checks them. */
 export const REQUIRED_FEATURES = ['PeerNameFlavour', 'Name', 'NickName', 'UID', 'ConnID'] as const;
 
-const FEATURES_TYPE = t.map(t.string, t.string);
+/**
+ * Most entries a features map may have. Weave 2.8.1 sends 8; the map is read before the peer is
+ * authenticated, so a longer one is refused (GobLimitError) before its entries are allocated.
+ */
+export const MAX_FEATURES = 256;
+
+const FEATURES_TYPE = t.map(t.string, t.string, { maxLen: MAX_FEATURES });
 
 /** What we say about ourselves on one connection. */
 export interface LocalIntro {

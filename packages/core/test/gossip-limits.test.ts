@@ -13,9 +13,13 @@ import {
   type StreamTransport,
 } from '@weave-ts/core';
 import {
+  decodeFeatures,
   decodeTopology,
+  encodeFeatures,
   encodeTopology,
   GobEncoder,
+  GobLimitError,
+  MAX_FEATURES,
   MAX_TOPOLOGY_PEERS,
   ProtocolTag,
   t,
@@ -135,5 +139,19 @@ describe('oversized gossip closes only the connection that sent it', () => {
     const states = Object.fromEntries(router.status().connections.map((c) => [c.address, c.state]));
     expect(states).toEqual({ '10.9.0.2:6783': 'established', '10.9.0.3:6783': 'failed' });
     await router.stop();
+  });
+});
+
+describe('the features map (read before authentication)', () => {
+  it('refuses more than MAX_FEATURES entries before allocating them', () => {
+    const many = new GobEncoder()
+      .encode(
+        t.map(t.string, t.string),
+        new Map(Array.from({ length: MAX_FEATURES + 1 }, (_, i) => [`k${i}`, 'v'])),
+      )
+      .finish();
+    expect(() => decodeFeatures(many)).toThrow(GobLimitError);
+    const ok = encodeFeatures({ Name: 'x' });
+    expect(decodeFeatures(ok)).toEqual({ Name: 'x' });
   });
 });
