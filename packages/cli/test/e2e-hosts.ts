@@ -50,9 +50,12 @@ export function cliArgv(): string[] {
   return [process.execPath, '--import', import.meta.resolve('tsx'), SOURCE_CLI];
 }
 
+/** No Docker engine for these hosts (on a Docker host too): `weave launch` starts the router alone. */
+const NO_DOCKER_ENGINE = 'unix:///nonexistent/weave-e2e-no-engine.sock';
+
 function quietEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _drop, WEAVE_STATE_DIR: _a, WEAVE_HTTP_ADDR: _b, ...env } = process.env;
-  return { ...env, ...extra };
+  return { ...env, DOCKER_HOST: NO_DOCKER_ENGINE, ...extra };
 }
 
 /** Runs `file args…` inside namespace `ns`; never rejects. */

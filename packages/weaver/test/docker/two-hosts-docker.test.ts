@@ -53,9 +53,10 @@ describe.skipIf(!engineAvailable())('weave with Docker on two hosts', () => {
             WEAVE_STATE_DIR: join(root, `h${i}`),
             WEAVER_BIN: WEAVER,
             WEAVE_DOCKER_CLI: '/usr/bin/docker',
+            // Host 1 has no engine (not the machine's own either): its `weave launch` is the router alone.
             ...(i === 0
               ? { DOCKER_HOST: engine.dockerHost, WEAVE_PROXY_LISTEN: `unix:///tmp/${prefix}-proxy.sock` }
-              : {}),
+              : { DOCKER_HOST: `unix://${join(root, 'no-engine.sock')}` }),
           },
         },
         (err, stdout, stderr) =>
