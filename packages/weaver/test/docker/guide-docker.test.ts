@@ -20,7 +20,9 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/cli/src/bin/weave.ts');
 const WEAVER = join(ROOT, 'packages/weaver/src/bin/weaver.ts');
 const GUIDE = join(ROOT, 'docs/guides/docker.md');
-const proxySocket = `/tmp/${prefix}-proxy.sock`;
+// In a directory that does not exist yet, as /var/run/weave on a fresh host.
+const proxyDir = `/tmp/${prefix}-run`;
+const proxySocket = `${proxyDir}/weave.sock`;
 const netDriver = `${prefix}n`;
 const ipamDriver = `${prefix}i`;
 const pluginSockets = [`/run/docker/plugins/${netDriver}.sock`, `/run/docker/plugins/${ipamDriver}.sock`];
@@ -107,6 +109,7 @@ describe.skipIf(!engineAvailable())('the Docker guide, as written', () => {
     await engine?.stop();
     rmSync(dir, { recursive: true, force: true });
     expect(existsSync(proxySocket)).toBe(false);
+    rmSync(proxyDir, { recursive: true, force: true });
     for (const s of pluginSockets) expect(existsSync(s)).toBe(false);
   }, 120_000);
 

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -9,6 +9,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import type { Logger } from '@weave-ts/core';
 import { silentLogger } from '@weave-ts/core';
 import type Docker from 'dockerode';
@@ -105,6 +106,8 @@ export class DockerProxy {
       s.on('close', () => this.sockets.delete(s));
     });
     const target = parseDockerHost(addr);
+    // The default socket's directory (/var/run/weave) may not exist yet.
+    if ('socketPath' in target) await mkdir(dirname(target.socketPath), { recursive: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       const done = () => {
