@@ -43,4 +43,5 @@ export {
   DEFAULT_BRIDGE,
   DEFAULT_SLEEVE_MTU,
 } from './validate-options.js';
+export { peerRecursionNetworks } from './dns-recursion.js';
 export { PEER_DATA_FILE, type OwnDnsRecord } from './peer-store.js';

@@ -120,6 +120,12 @@ export class InvalidUpstreamError extends InvalidPeerOptionError {
   override name = 'InvalidUpstreamError';
 }
 
+/** `dns.recursionFrom` is not a list of IPv4 CIDRs. */
+export class InvalidRecursionFromError extends InvalidPeerOptionError {
+  /** The error's stable name: `'InvalidRecursionFromError'`. */
+  override name = 'InvalidRecursionFromError';
+}
+
 /** `dns.ttl` is not an integer in 0..2^31-1. */
 export class InvalidTtlError extends InvalidPeerOptionError {
   /** The error's stable name: `'InvalidTtlError'`. */

@@ -32,6 +32,12 @@ export interface PeerDnsOptions {
   readonly upstream?: readonly string[] | 'resolv.conf';
   /** TTL of answers in seconds, default 1. */
   readonly ttl?: number;
+  /**
+   * IPv4 CIDRs of the clients whose queries outside the domain are forwarded upstream (others get
+   * REFUSED; names in the domain answer everyone). Default: loopback, the IPAM range, and the subnet
+   * of the listen address, or on `0.0.0.0` the `docker0` subnet instead of every local subnet.
+   */
+  readonly recursionFrom?: readonly string[];
 }
 
 /** The Linux bridge containers attach to (kernel datapaths only). */

@@ -27,6 +27,7 @@ import {
   InvalidPeerOptionError,
   InvalidPortError,
   InvalidRangeError,
+  InvalidRecursionFromError,
   InvalidSeedError,
   InvalidTrustedSubnetError,
   InvalidTtlError,
@@ -61,6 +62,8 @@ export interface ResolvedDns {
   readonly upstream: readonly string[] | 'resolv.conf';
   readonly upstreamPort: number;
   readonly ttl: number;
+  /** Undefined: the peer's default (see `peerRecursionNetworks`). */
+  readonly recursionFrom?: readonly string[];
 }
 
 /** `createPeer` options after validation. */
@@ -104,7 +107,7 @@ const KNOWN_OPTIONS = new Set([
   'transport',
 ]);
 const KNOWN_IPAM = new Set(['range', 'defaultSubnet', 'init']);
-const KNOWN_DNS = new Set(['domain', 'listen', 'upstream', 'ttl']);
+const KNOWN_DNS = new Set(['domain', 'listen', 'upstream', 'ttl', 'recursionFrom']);
 const KNOWN_BRIDGE = new Set(['name', 'mtu', 'tap', 'keep']);
 const DATAPATH_KINDS: readonly string[] = ['auto', 'fastdp', 'sleeve', 'memory', 'none'];
 
@@ -285,7 +288,28 @@ function resolveDns(value: unknown): ResolvedDns | false {
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 2 ** 31 - 1) {
     throw new InvalidTtlError('dns.ttl', ttl, `${describe(ttl)} is not a whole number of seconds`);
   }
-  return { domain, listen, upstream, upstreamPort, ttl };
+  let recursionFrom: string[] | undefined;
+  if (value.recursionFrom !== undefined) {
+    const list = value.recursionFrom;
+    if (!Array.isArray(list)) {
+      throw new InvalidRecursionFromError('dns.recursionFrom', list, 'must be a list of IPv4 CIDRs');
+    }
+    recursionFrom = list.map((cidr: unknown) => {
+      try {
+        if (typeof cidr !== 'string') throw new TypeError(`${describe(cidr)} is not a string`);
+        parseCIDR(cidr);
+      } catch (cause) {
+        throw new InvalidRecursionFromError(
+          'dns.recursionFrom',
+          cidr,
+          `invalid CIDR address: ${describe(cidr)}`,
+          { cause },
+        );
+      }
+      return cidr;
+    });
+  }
+  return { domain, listen, upstream, upstreamPort, ttl, ...(recursionFrom ? { recursionFrom } : {}) };
 }
 
 function resolveDatapath(value: unknown): DatapathKind | DatapathBackend {

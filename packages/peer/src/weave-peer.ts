@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
+import { networkInterfaces, hostname as osHostname } from 'node:os';
 import {
   type Clock,
   formatConnections,
@@ -35,6 +35,7 @@ import { type Allocator, createRouterAllocator, formatCIDR, parseCIDR } from '@w
 import { isIPv4 } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { openDatapath, type SelectedDatapath } from './datapath-select.js';
+import { peerRecursionNetworks } from './dns-recursion.js';
 import { pickKernelPort, removeBridge } from './kernel-datapath.js';
 import {
   AddressInUseError,
@@ -502,6 +503,13 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
       port: listen.port,
       ttl: dns.ttl,
       upstreamPort: dns.upstreamPort,
+      recursionFrom:
+        dns.recursionFrom ??
+        peerRecursionNetworks(
+          listen.host,
+          this.#o.ipam ? this.#o.ipam.rangeText : undefined,
+          networkInterfaces(),
+        ),
       upstream:
         servers === 'resolv.conf'
           ? new ResolvConfUpstream({ clock: this.#clock, filterAddress: listen.host })

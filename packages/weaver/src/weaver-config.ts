@@ -132,6 +132,11 @@ export function weaverProgram(): Command {
     .option('--dns-ttl <n>', 'TTL for DNS request from our domain', intArg(0, 2 ** 31 - 1), 1)
     .option('--dns-fallback-timeout <d>', 'timeout for fallback DNS requests (accepted, fixed at 5s)')
     .option('--resolv-conf <path>', 'path to resolver configuration for fallback DNS lookups', '')
+    .option(
+      '--dns-recursion-from <cidrs>',
+      "comma-separated CIDRs whose queries outside the domain are forwarded upstream (not upstream's; default loopback, the IPAM range and the listen subnet)",
+      '',
+    )
     .addOption(
       new Option('--datapath <kind>', 'datapath: auto, fastdp, sleeve, none (or memory)')
         .choices(['auto', 'fastdp', 'sleeve', 'none', 'memory'])
@@ -269,6 +274,16 @@ export function parseWeaverArgs(
     }
   }
 
+  const recursionText = o.dnsRecursionFrom as string;
+  const recursionFrom = recursionText === '' ? undefined : recursionText.split(',');
+  for (const cidr of recursionFrom ?? []) {
+    try {
+      parseCIDR(cidr);
+    } catch (err) {
+      throw new WeaverUsageError(`Unable to parse --dns-recursion-from: ${(err as Error).message}`);
+    }
+  }
+
   let datapath = o.datapath as DatapathKind;
   if (o.fastdp === false) {
     if (datapath === 'fastdp') throw new WeaverUsageError('--no-fastdp conflicts with --datapath fastdp');
@@ -303,6 +318,7 @@ export function parseWeaverArgs(
             listen: dnsListen,
             ttl: o.dnsTtl as number,
             ...(o.resolvConf !== '' ? { upstream: readResolvConf(o.resolvConf as string) } : {}),
+            ...(recursionFrom ? { recursionFrom } : {}),
           },
     datapath,
     // The bridge outlives the daemon (containers stay attached across restarts); `weave reset` removes it.
