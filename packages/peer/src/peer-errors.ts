@@ -120,6 +120,12 @@ export class InvalidUpstreamError extends InvalidPeerOptionError {
   override name = 'InvalidUpstreamError';
 }
 
+/** `ipam.reclaimAfterMs` is not a positive integer number of milliseconds. */
+export class InvalidReclaimAfterError extends InvalidPeerOptionError {
+  /** The error's stable name: `'InvalidReclaimAfterError'`. */
+  override name = 'InvalidReclaimAfterError';
+}
+
 /** `dns.recursionFrom` is not a list of IPv4 CIDRs. */
 export class InvalidRecursionFromError extends InvalidPeerOptionError {
   /** The error's stable name: `'InvalidRecursionFromError'`. */

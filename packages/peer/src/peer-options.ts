@@ -17,6 +17,12 @@ export interface PeerIpamOptions {
   readonly defaultSubnet?: string;
   /** `'consensus'` (default), `'consensus=N'`, `'seed=NAME,NAME…'` or `'observer'`. */
   readonly init?: string;
+  /**
+   * Automatic reclaim (ours; off by default): a ring owner missing from the topology this many
+   * milliseconds has its ranges taken over by the lowest-named reachable owner, only while a majority
+   * of the owners is reachable.
+   */
+  readonly reclaimAfterMs?: number;
 }
 
 /** weaveDNS options (`--dns-domain`, `--dns-listen-address`, `--dns-ttl`, upstream servers). */

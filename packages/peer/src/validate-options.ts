@@ -27,6 +27,7 @@ import {
   InvalidPeerOptionError,
   InvalidPortError,
   InvalidRangeError,
+  InvalidReclaimAfterError,
   InvalidRecursionFromError,
   InvalidSeedError,
   InvalidTrustedSubnetError,
@@ -53,6 +54,8 @@ export interface ResolvedIpam {
   readonly rangeText: string;
   readonly defaultSubnet?: string;
   readonly mode: InitMode;
+  /** Automatic reclaim after this long unreachable; undefined = off. */
+  readonly reclaimAfterMs?: number;
 }
 
 /** DNS options after validation. */
@@ -106,7 +109,7 @@ const KNOWN_OPTIONS = new Set([
   'random',
   'transport',
 ]);
-const KNOWN_IPAM = new Set(['range', 'defaultSubnet', 'init']);
+const KNOWN_IPAM = new Set(['range', 'defaultSubnet', 'init', 'reclaimAfterMs']);
 const KNOWN_DNS = new Set(['domain', 'listen', 'upstream', 'ttl', 'recursionFrom']);
 const KNOWN_BRIDGE = new Set(['name', 'mtu', 'tap', 'keep']);
 const DATAPATH_KINDS: readonly string[] = ['auto', 'fastdp', 'sleeve', 'memory', 'none'];
@@ -235,7 +238,24 @@ function resolveIpam(value: unknown): ResolvedIpam | false {
       { cause },
     );
   }
-  return { range, rangeText: rangeText as string, ...(defaultSubnet ? { defaultSubnet } : {}), mode };
+  const reclaim = value.reclaimAfterMs;
+  if (
+    reclaim !== undefined &&
+    (typeof reclaim !== 'number' || !Number.isSafeInteger(reclaim) || reclaim <= 0)
+  ) {
+    throw new InvalidReclaimAfterError(
+      'ipam.reclaimAfterMs',
+      reclaim,
+      `${describe(reclaim)} is not a positive whole number of milliseconds`,
+    );
+  }
+  return {
+    range,
+    rangeText: rangeText as string,
+    ...(defaultSubnet ? { defaultSubnet } : {}),
+    mode,
+    ...(reclaim !== undefined ? { reclaimAfterMs: reclaim as number } : {}),
+  };
 }
 
 function resolveDns(value: unknown): ResolvedDns | false {

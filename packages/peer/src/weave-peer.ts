@@ -467,6 +467,7 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
         random: this.#random,
         logger: this.#logger,
         ...(o.ipam.defaultSubnet !== undefined ? { defaultSubnet: o.ipam.defaultSubnet } : {}),
+        ...(o.ipam.reclaimAfterMs !== undefined ? { reclaimAfterMs: o.ipam.reclaimAfterMs } : {}),
       });
       cleanup.push(() => ipam?.stop());
       ipam.start();

@@ -126,6 +126,11 @@ export function weaverProgram(): Command {
       'allocator initialisation strategy (consensus[=N], seed=NAMES or observer)',
       '',
     )
+    .option(
+      '--ipalloc-reclaim-after <ms>',
+      "take over the ranges of a peer unreachable this many milliseconds (not upstream's; off by default)",
+      intArg(1, Number.MAX_SAFE_INTEGER),
+    )
     .option('--no-dns', 'disable DNS server')
     .option('--dns-domain <domain>', 'local domain to server requests for', 'weave.local.')
     .option('--dns-listen-address <addr>', 'address to listen on for DNS requests', '0.0.0.0:53')
@@ -255,6 +260,9 @@ export function parseWeaverArgs(
     throw new WeaverUsageError('--ipalloc-default-subnet specified without --ipalloc-range.');
   if (range === '' && init !== '')
     throw new WeaverUsageError('--ipalloc-init specified without --ipalloc-range.');
+  const reclaimAfterMs = o.ipallocReclaimAfter as number | undefined;
+  if (range === '' && reclaimAfterMs !== undefined)
+    throw new WeaverUsageError('--ipalloc-reclaim-after specified without --ipalloc-range.');
   if (init !== '') checkInitMode(init);
   for (const cidr of [range, defaultSubnet]) {
     if (cidr === '') continue;
@@ -309,7 +317,12 @@ export function parseWeaverArgs(
     ipam:
       range === ''
         ? false
-        : { range, ...(defaultSubnet !== '' ? { defaultSubnet } : {}), ...(init !== '' ? { init } : {}) },
+        : {
+            range,
+            ...(defaultSubnet !== '' ? { defaultSubnet } : {}),
+            ...(init !== '' ? { init } : {}),
+            ...(reclaimAfterMs !== undefined ? { reclaimAfterMs } : {}),
+          },
     dns:
       o.dns === false
         ? false

@@ -33,3 +33,22 @@ describe('--dns-recursion-from', () => {
     );
   });
 });
+
+describe('--ipalloc-reclaim-after', () => {
+  it('maps milliseconds to ipam.reclaimAfterMs; off when absent', () => {
+    const ipam = run(['--ipalloc-range', '10.32.0.0/12', '--ipalloc-reclaim-after', '600000']).peer.ipam;
+    expect(ipam).toMatchObject({ range: '10.32.0.0/12', reclaimAfterMs: 600_000 });
+    const plain = run(['--ipalloc-range', '10.32.0.0/12']).peer.ipam;
+    expect(plain && 'reclaimAfterMs' in plain).toBe(false);
+  });
+
+  it('needs a range and a positive integer', () => {
+    expect(usageError(['--ipalloc-reclaim-after', '1000'])).toBe(
+      '--ipalloc-reclaim-after specified without --ipalloc-range.',
+    );
+    for (const bad of ['0', '10m', '-5']) {
+      const r = parseWeaverArgs(['--ipalloc-range', '10.32.0.0/12', '--ipalloc-reclaim-after', bad], {});
+      expect(r).toMatchObject({ kind: 'exit', exitCode: 2 });
+    }
+  });
+});
