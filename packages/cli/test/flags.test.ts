@@ -1,51 +1,13 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runWeave, USAGE, UsageError } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { USAGE, UsageError } from '../src/index.js';
 import { parseFlags, scanFlags, timesGiven } from '../src/parse-flags.js';
-import { type FakeWeaver, startFakeWeaver } from './fake-weaver.js';
+import { deadAddr, useWeaveFixture } from './weave-fixture.js';
 
-let fake: FakeWeaver;
-let stateDir: string;
-
-beforeAll(async () => {
-  fake = await startFakeWeaver();
-  stateDir = mkdtempSync(join(tmpdir(), 'wq-cli-flags-'));
-});
-afterAll(async () => {
-  await fake.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-afterEach(() => {
-  fake.seen.length = 0;
-  fake.routes.clear();
-});
-
-async function weave(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runWeave(args, {
-    env: { WEAVE_HTTP_ADDR: fake.addr, WEAVE_STATE_DIR: stateDir, ...env },
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
-
-/** An address where nothing listens. */
-async function deadAddr(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `127.0.0.1:${port}`;
-}
+const fixture = useWeaveFixture('wq-cli-flags-');
+const weave = fixture.weave;
 
 /** The usage error: usage text on stderr, nothing on stdout, exit 1, no request to weaver. */
 const USAGE_EXIT = { code: 1, stdout: '', stderr: USAGE };
@@ -104,10 +66,10 @@ describe('parseFlags', () => {
 
 describe('expose flags', () => {
   function exposeRoutes() {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
-    fake.routes.set('PUT /ip/weave:expose/10.9.0.1/24', () => ({ status: 204 }));
-    fake.routes.set('POST /expose/10.9.0.1/24', () => ({ status: 204 }));
-    fake.routes.set('PUT /name/weave:expose/10.9.0.1', () => ({ status: 204 }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('PUT /ip/weave:expose/10.9.0.1/24', () => ({ status: 204 }));
+    fixture.fake.routes.set('POST /expose/10.9.0.1/24', () => ({ status: 204 }));
+    fixture.fake.routes.set('PUT /name/weave:expose/10.9.0.1', () => ({ status: 204 }));
   }
 
   it('takes -h and --without-masquerade in either order after the addresses', async () => {
@@ -116,11 +78,15 @@ describe('expose flags', () => {
       ['-h', 'gw.weave.local', '--without-masquerade'],
       ['--without-masquerade', '-h', 'gw.weave.local'],
     ]) {
-      fake.seen.length = 0;
+      fixture.fake.seen.length = 0;
       const r = await weave(['expose', '10.9.0.1/24', ...flags]);
       expect(r).toEqual({ code: 0, stdout: '10.9.0.1\n', stderr: '' });
-      expect(fake.seen.find((s) => s.path.startsWith('/expose'))?.query).toEqual({ skipNAT: ['true'] });
-      expect(fake.seen.find((s) => s.path.startsWith('/name'))?.form).toEqual({ fqdn: ['gw.weave.local'] });
+      expect(fixture.fake.seen.find((s) => s.path.startsWith('/expose'))?.query).toEqual({
+        skipNAT: ['true'],
+      });
+      expect(fixture.fake.seen.find((s) => s.path.startsWith('/name'))?.form).toEqual({
+        fqdn: ['gw.weave.local'],
+      });
     }
   });
 
@@ -137,7 +103,7 @@ describe('expose flags', () => {
     ]) {
       expect(await weave(['expose', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen.filter((s) => s.path !== '/status')).toEqual([]);
+    expect(fixture.fake.seen.filter((s) => s.path !== '/status')).toEqual([]);
   });
 });
 
@@ -146,11 +112,11 @@ describe('flags of reset, report, connect, env', () => {
     for (const args of [['--now'], ['--force=yes'], ['--force', '--force'], ['--force', 'x'], ['-f']]) {
       expect(await weave(['reset', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen).toEqual([]);
+    expect(fixture.fake.seen).toEqual([]);
   });
 
   it('report: -f TEMPLATE once; -fX, --format, a missing template or extra words are the usage error', async () => {
-    fake.routes.set('GET /report', (req) => ({ body: req.query.format?.[0] ?? 'json' }));
+    fixture.fake.routes.set('GET /report', (req) => ({ body: req.query.format?.[0] ?? 'json' }));
     expect(await weave(['report', '-f', '{{.Router.Name}}'])).toEqual({
       code: 0,
       stdout: '{{.Router.Name}}',
@@ -168,13 +134,13 @@ describe('flags of reset, report, connect, env', () => {
     ]) {
       expect(await weave(['report', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen).toHaveLength(1);
+    expect(fixture.fake.seen).toHaveLength(1);
   });
 
   it('connect: --replace in front of the peers only; unknown flags are the usage error', async () => {
-    fake.routes.set('POST /connect', () => ({ status: 200 }));
+    fixture.fake.routes.set('POST /connect', () => ({ status: 200 }));
     expect((await weave(['connect', '--replace'])).code).toBe(0);
-    expect(fake.seen.map((s) => s.form)).toEqual([{ replace: ['true'] }]);
+    expect(fixture.fake.seen.map((s) => s.form)).toEqual([{ replace: ['true'] }]);
     for (const args of [
       ['10.0.0.1', '--replace'],
       ['--replace=true', '10.0.0.1'],
@@ -183,7 +149,7 @@ describe('flags of reset, report, connect, env', () => {
     ]) {
       expect(await weave(['connect', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen).toHaveLength(1);
+    expect(fixture.fake.seen).toHaveLength(1);
   });
 
   it('env: --restore alone; anything else is the usage error', async () => {
@@ -200,7 +166,7 @@ describe('flags of reset, report, connect, env', () => {
 
 describe('flags of dns-add / dns-remove and attach', () => {
   it('dns-add: -h after the container, once; before it, repeated or unknown flags are the usage error', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
     // Parsed fine: the container is looked up (and is not there).
     expect(await weave(['dns-add', '10.2.0.1', 'wq-no-such-netns', '-h', 'a.weave.local'])).toEqual({
       code: 1,
@@ -218,7 +184,7 @@ describe('flags of dns-add / dns-remove and attach', () => {
       expect(await weave(['dns-add', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
       expect(await weave(['dns-remove', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen.filter((s) => s.path.startsWith('/name'))).toEqual([]);
+    expect(fixture.fake.seen.filter((s) => s.path.startsWith('/name'))).toEqual([]);
   });
 
   it('attach: -h/--hostname/--hostname=, --add-host[=], --rewrite-hosts and --no-multicast-route parse; others are the usage error', async () => {
@@ -252,7 +218,7 @@ describe('flags of dns-add / dns-remove and attach', () => {
     ]) {
       expect(await weave(['attach', ...args]), args.join(' ')).toEqual(USAGE_EXIT);
     }
-    expect(fake.seen).toEqual([]);
+    expect(fixture.fake.seen).toEqual([]);
   });
 });
 
@@ -302,7 +268,7 @@ describe('flags of run and launch (the rest passed through untouched)', () => {
       // Attach then looks the (made-up) container up.
       expect(r).toEqual({ code: 1, stdout: '', stderr: `Error: No such container: ${'a'.repeat(64)}\n` });
       // No --without-dns: weaveDNS is asked for its flags.
-      fake.seen.length = 0;
+      fixture.fake.seen.length = 0;
       await weave(['run', '--without-dns=1', 'img'], { WEAVE_DOCKER_CLI: cli });
       expect(JSON.parse(readFileSync(log, 'utf8'))).toEqual([
         'run',
@@ -312,7 +278,7 @@ describe('flags of run and launch (the rest passed through untouched)', () => {
         '--without-dns=1',
         'img',
       ]);
-      expect(fake.seen.map((s) => s.path)).toEqual(['/dns-address', '/domain']);
+      expect(fixture.fake.seen.map((s) => s.path)).toEqual(['/dns-address', '/domain']);
       // Nothing for docker is the usage error.
       expect(await weave(['run', '--without-dns', '10.2.0.9/24'], { WEAVE_DOCKER_CLI: cli })).toEqual(
         USAGE_EXIT,

@@ -1,50 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NOT_PRESENT_MESSAGE, NOT_RUNNING_MESSAGE, runWeave, USAGE } from '../src/index.js';
-import { type FakeWeaver, startFakeWeaver } from './fake-weaver.js';
+import { describe, expect, it } from 'vitest';
+import { NOT_PRESENT_MESSAGE, NOT_RUNNING_MESSAGE, USAGE } from '../src/index.js';
+import { deadAddr, useWeaveFixture } from './weave-fixture.js';
 
-let fake: FakeWeaver;
-let stateDir: string;
-
-beforeAll(async () => {
-  fake = await startFakeWeaver();
-  stateDir = mkdtempSync(join(tmpdir(), 'wc-cli-'));
-});
-afterAll(async () => {
-  await fake.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-afterEach(() => {
-  fake.seen.length = 0;
-  fake.routes.clear();
-});
-
-async function weave(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runWeave(args, {
-    env: { WEAVE_HTTP_ADDR: fake.addr, WEAVE_STATE_DIR: stateDir, ...env },
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
-
-/** An address where nothing listens. */
-async function deadAddr(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `127.0.0.1:${port}`;
-}
+const fixture = useWeaveFixture('wc-cli-');
+const weave = fixture.weave;
 
 const STATUS = '        Version: 0.1.0\n\n        Service: router\n';
 
@@ -62,15 +24,15 @@ describe('help and unknown verbs', () => {
 
 describe('status', () => {
   it('frames the full status with blank lines', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
     expect(await weave(['status'])).toEqual({ code: 0, stdout: `\n${STATUS}\n`, stderr: '' });
   });
 
   it('passes a sub-command through without blank lines', async () => {
-    fake.routes.set('GET /status/connections', () => ({ body: '-> 10.0.0.1:6783 established\n' }));
+    fixture.fake.routes.set('GET /status/connections', () => ({ body: '-> 10.0.0.1:6783 established\n' }));
     const r = await weave(['status', 'connections']);
     expect(r).toEqual({ code: 0, stdout: '-> 10.0.0.1:6783 established\n', stderr: '' });
-    expect(fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /status/connections']);
+    expect(fixture.fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /status/connections']);
   });
 
   it('an unknown sub-command (404) prints upstream text and usage, exit 1', async () => {
@@ -81,7 +43,7 @@ describe('status', () => {
   });
 
   it('a 503 (not ready) prints weaver text and exits 1', async () => {
-    fake.routes.set('GET /status', () => ({ status: 503, body: 'not ready\n' }));
+    fixture.fake.routes.set('GET /status', () => ({ status: 503, body: 'not ready\n' }));
     const r = await weave(['status']);
     expect(r).toEqual({ code: 1, stdout: '\n\n', stderr: 'not ready\n' });
   });
@@ -106,7 +68,7 @@ describe('status', () => {
 
 describe('report', () => {
   it('asks for JSON without -f and sends the template with -f', async () => {
-    fake.routes.set('GET /report', (req) => ({
+    fixture.fake.routes.set('GET /report', (req) => ({
       body: req.query.format?.[0] ?? `{"accept":"${req.accept}"}`,
     }));
     expect((await weave(['report'])).stdout).toBe('{"accept":"application/json"}');
@@ -119,10 +81,10 @@ describe('report', () => {
 
 describe('connect / forget / rmpeer / prime', () => {
   it('connect sends every peer, and replace=true with --replace', async () => {
-    fake.routes.set('POST /connect', () => ({ status: 200 }));
+    fixture.fake.routes.set('POST /connect', () => ({ status: 200 }));
     expect((await weave(['connect', '10.0.0.1', '10.0.0.2:6783'])).code).toBe(0);
     expect((await weave(['connect', '--replace', '10.0.0.3'])).code).toBe(0);
-    expect(fake.seen.map((s) => s.form)).toEqual([
+    expect(fixture.fake.seen.map((s) => s.form)).toEqual([
       { peer: ['10.0.0.1', '10.0.0.2:6783'] },
       { replace: ['true'], peer: ['10.0.0.3'] },
     ]);
@@ -136,14 +98,14 @@ describe('connect / forget / rmpeer / prime', () => {
   });
 
   it('forget posts the peers', async () => {
-    fake.routes.set('POST /forget', () => ({ status: 200 }));
+    fixture.fake.routes.set('POST /forget', () => ({ status: 200 }));
     expect((await weave(['forget', '10.0.0.9'])).code).toBe(0);
-    expect(fake.seen[0]?.form).toEqual({ peer: ['10.0.0.9'] });
+    expect(fixture.fake.seen[0]?.form).toEqual({ peer: ['10.0.0.9'] });
   });
 
   it('rmpeer prints what weaver says and fails (exit 1) on an error, continuing with the rest', async () => {
-    fake.routes.set('DELETE /peer/hostC', () => ({ body: '32 IPs taken over from hostC\n' }));
-    fake.routes.set('DELETE /peer/nobody', () => ({ status: 400, body: 'unknown peer nobody\n' }));
+    fixture.fake.routes.set('DELETE /peer/hostC', () => ({ body: '32 IPs taken over from hostC\n' }));
+    fixture.fake.routes.set('DELETE /peer/nobody', () => ({ status: 400, body: 'unknown peer nobody\n' }));
     expect(await weave(['rmpeer', 'hostC'])).toEqual({
       code: 0,
       stdout: '32 IPs taken over from hostC\n',
@@ -157,21 +119,21 @@ describe('connect / forget / rmpeer / prime', () => {
   });
 
   it('prime waits on /ring', async () => {
-    fake.routes.set('GET /ring', () => ({ status: 200, body: '' }));
+    fixture.fake.routes.set('GET /ring', () => ({ status: 200, body: '' }));
     expect((await weave(['prime'])).code).toBe(0);
-    expect(fake.seen.map((s) => s.path)).toEqual(['/ring']);
+    expect(fixture.fake.seen.map((s) => s.path)).toEqual(['/ring']);
   });
 });
 
 describe('dns-add / dns-remove without a container', () => {
   it('registers and removes names under weave:extern', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
-    fake.routes.set('PUT /name/weave:extern/10.2.0.1', () => ({ status: 204 }));
-    fake.routes.set('PUT /name/weave:extern/10.2.0.2', () => ({ status: 204 }));
-    fake.routes.set('DELETE /name/weave:extern/10.2.0.1', () => ({ status: 204 }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('PUT /name/weave:extern/10.2.0.1', () => ({ status: 204 }));
+    fixture.fake.routes.set('PUT /name/weave:extern/10.2.0.2', () => ({ status: 204 }));
+    fixture.fake.routes.set('DELETE /name/weave:extern/10.2.0.1', () => ({ status: 204 }));
     expect((await weave(['dns-add', '10.2.0.1', '10.2.0.2', '-h', 'db.weave.local'])).code).toBe(0);
     expect((await weave(['dns-remove', '10.2.0.1', '-h', 'db.weave.local'])).code).toBe(0);
-    const calls = fake.seen.filter((s) => s.path.startsWith('/name'));
+    const calls = fixture.fake.seen.filter((s) => s.path.startsWith('/name'));
     expect(calls).toEqual([
       expect.objectContaining({
         method: 'PUT',
@@ -201,7 +163,7 @@ describe('dns-add / dns-remove without a container', () => {
   });
 
   it('an unknown container is upstream "No such container"', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
     const r = await weave(['dns-add', 'wc-no-such-netns-x'], {});
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'Error: No such container: wc-no-such-netns-x\n' });
   });
@@ -209,28 +171,26 @@ describe('dns-add / dns-remove without a container', () => {
 
 describe('expose', () => {
   it('allocates for weave:expose, asks weaver to expose, registers -h and prints the address', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
-    fake.routes.set('POST /ip/weave:expose', () => ({ body: '10.32.0.7/12' }));
-    fake.routes.set('POST /expose/10.32.0.7/12', () => ({ status: 204 }));
-    fake.routes.set('PUT /name/weave:expose/10.32.0.7', () => ({ status: 204 }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('POST /ip/weave:expose', () => ({ body: '10.32.0.7/12' }));
+    fixture.fake.routes.set('POST /expose/10.32.0.7/12', () => ({ status: 204 }));
+    fixture.fake.routes.set('PUT /name/weave:expose/10.32.0.7', () => ({ status: 204 }));
     const r = await weave(['expose', '-h', 'host.weave.local']);
     expect(r).toEqual({ code: 0, stdout: '10.32.0.7\n', stderr: '' });
-    expect(fake.seen.filter((s) => s.path !== '/status').map((s) => `${s.method} ${s.path}`)).toEqual([
-      'POST /ip/weave:expose',
-      'POST /expose/10.32.0.7/12',
-      'PUT /name/weave:expose/10.32.0.7',
-    ]);
+    expect(fixture.fake.seen.filter((s) => s.path !== '/status').map((s) => `${s.method} ${s.path}`)).toEqual(
+      ['POST /ip/weave:expose', 'POST /expose/10.32.0.7/12', 'PUT /name/weave:expose/10.32.0.7'],
+    );
   });
 
   it('claims plain addresses, allocates in a subnet and skips NAT with --without-masquerade', async () => {
-    fake.routes.set('GET /status', () => ({ body: STATUS }));
-    fake.routes.set('PUT /ip/weave:expose/10.9.0.1/24', () => ({ status: 204 }));
-    fake.routes.set('POST /ip/weave:expose/10.40.0.0/16', () => ({ body: '10.40.0.1/16' }));
-    fake.routes.set('POST /expose/10.9.0.1/24', () => ({ status: 204 }));
-    fake.routes.set('POST /expose/10.40.0.1/16', () => ({ status: 204 }));
+    fixture.fake.routes.set('GET /status', () => ({ body: STATUS }));
+    fixture.fake.routes.set('PUT /ip/weave:expose/10.9.0.1/24', () => ({ status: 204 }));
+    fixture.fake.routes.set('POST /ip/weave:expose/10.40.0.0/16', () => ({ body: '10.40.0.1/16' }));
+    fixture.fake.routes.set('POST /expose/10.9.0.1/24', () => ({ status: 204 }));
+    fixture.fake.routes.set('POST /expose/10.40.0.1/16', () => ({ status: 204 }));
     const r = await weave(['expose', 'ip:10.9.0.1/24', 'net:10.40.0.0/16', '--without-masquerade']);
     expect(r).toEqual({ code: 0, stdout: '10.9.0.1 10.40.0.1\n', stderr: '' });
-    const exposes = fake.seen.filter((s) => s.path.startsWith('/expose'));
+    const exposes = fixture.fake.seen.filter((s) => s.path.startsWith('/expose'));
     expect(exposes.map((s) => s.query)).toEqual([{ skipNAT: ['true'] }, { skipNAT: ['true'] }]);
   });
 
