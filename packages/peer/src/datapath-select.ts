@@ -55,12 +55,14 @@ export const fastdpDatapath: DatapathBackend = {
 };
 
 /**
- * What `'auto'` picks here: fastdp when the probe says the host supports it (and no password is set),
- * else sleeve when root and `/dev/net/tun` are there, else none. This is the one place the choice is made.
+ * What `'auto'` picks here: fastdp when the probe says the host supports it, else sleeve when root and
+ * `/dev/net/tun` are there, else none. This is the one place the choice is made. A password does not
+ * change it: fastdp refuses encrypted connections one by one and they run over sleeve, with
+ * `fastdp=encryption needs IPsec ESP, not available: using sleeve` in `weave status connections`.
  */
-export async function chooseAutoDatapath(context: DatapathContext): Promise<DatapathBackend> {
+export async function chooseAutoDatapath(_context: DatapathContext): Promise<DatapathBackend> {
   if ((await kernelUnavailableReason()) !== undefined) return noneDatapath;
-  if ((await fastdpUnavailableReason(context)) === undefined) return fastdpDatapath;
+  if ((await fastdpUnavailableReason()) === undefined) return fastdpDatapath;
   return sleeveDatapath;
 }
 

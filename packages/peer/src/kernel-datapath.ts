@@ -26,9 +26,12 @@ export async function kernelUnavailableReason(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Whether fastdp works here (tools, bpffs, VXLAN, BPF), and why not. */
-export async function fastdpUnavailableReason(context: DatapathContext): Promise<string | undefined> {
-  if (context.encrypted) return 'fastdp does not encrypt (a password is set)';
+/**
+ * Whether fastdp works here (tools, bpffs, VXLAN, BPF), and why not. A password does not matter: the
+ * fastdp overlay refuses encrypted connections one by one, and the overlay switch carries them over
+ * sleeve, saying why in the connection's attributes.
+ */
+export async function fastdpUnavailableReason(): Promise<string | undefined> {
   const probe = await probeFastdp();
   return probe.supported ? undefined : (probe.reason ?? 'unsupported');
 }

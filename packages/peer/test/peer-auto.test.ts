@@ -5,13 +5,16 @@ import { createNetns, deleteNetns, setLinkUp } from '@weave-ts/host';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // datapath 'auto' in a namespace of our own (fastdp's kernel objects and the bridge stay in there):
-// fastdp when the host supports it, sleeve when a password is set (fastdp does not encrypt).
+// fastdp when the host supports it, password or not (with a password, fastdp refuses each encrypted
+// connection and the overlay switch carries it over sleeve, saying why in the connection's attrs).
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const script = fileURLToPath(new URL('./auto-peer.ts', import.meta.url));
 const nonrootScript = fileURLToPath(new URL('./nonroot-peer.ts', import.meta.url));
+const pairScript = fileURLToPath(new URL('./auto-pair.ts', import.meta.url));
 const ns = `wp${Math.random().toString(36).slice(2, 6)}-auto`;
+const pairNs = `wi${Math.random().toString(36).slice(2, 6)}-autopw`;
 
 interface AutoResult {
   kind: string;
@@ -38,7 +41,10 @@ async function runAuto(...args: string[]): Promise<AutoResult> {
 }
 
 afterAll(async () => {
-  if (isRoot) await deleteNetns(ns, { ifExists: true });
+  if (isRoot) {
+    await deleteNetns(ns, { ifExists: true });
+    await deleteNetns(pairNs, { ifExists: true });
+  }
 });
 
 describe.skipIf(!isRoot)("datapath 'auto' (root, in a namespace)", () => {
@@ -57,11 +63,44 @@ describe.skipIf(!isRoot)("datapath 'auto' (root, in a namespace)", () => {
     expect(plain.after).toEqual(['lo']);
     expect(plain.bridgeAfter).toBe(false);
 
+    // A password does not change the choice: fastdp refuses encrypted connections one by one.
     const encrypted = await runAuto('weave', 'vethwe-tap', 's3cret');
-    expect(encrypted.kind).toBe('sleeve');
-    expect(encrypted.mtu).toBe(65521);
+    expect(encrypted.kind).toBe(plain.kind);
+    expect(encrypted.mtu).toBe(plain.mtu);
     expect(encrypted.after).toEqual(['lo']);
   }, 120_000);
+
+  it('with a password, two fastdp peers connect over encrypted sleeve and status says why', async (ctx) => {
+    await createNetns(pairNs);
+    await setLinkUp('lo', { netns: pairNs });
+    const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+    const { stdout } = await run(
+      'ip',
+      ['netns', 'exec', pairNs, process.execPath, '--import', 'tsx', pairScript, 'wi'],
+      { cwd: root, env, timeout: 60_000 },
+    );
+    const pair = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      fastdpSupported: boolean;
+      kinds: string[];
+      chosen: string[];
+      connectionsA: string;
+      connectionsB: string;
+      attrsA: Record<string, string | number | boolean>[];
+      after: string[];
+    };
+    // Without fastdp support on this host, auto is sleeve and there is no fastdp reason to show.
+    if (!pair.fastdpSupported) ctx.skip();
+    expect(pair.kinds).toEqual(['fastdp', 'fastdp']);
+    expect(pair.chosen).toEqual(['sleeve']);
+    expect(pair.attrsA).toEqual([
+      expect.objectContaining({ fastdp: 'encryption needs IPsec ESP, not available: using sleeve' }),
+    ]);
+    for (const text of [pair.connectionsA, pair.connectionsB]) {
+      expect(text).toMatch(/established encrypted +sleeve 0a:00:00:00:00:0[ab]\([AB]\)/);
+      expect(text).toContain('fastdp=encryption needs IPsec ESP, not available: using sleeve');
+    }
+    expect(pair.after).toEqual(['lo']);
+  }, 90_000);
 });
 
 describe.skipIf(!isRoot)("datapath 'auto' without privileges", () => {
