@@ -5,8 +5,7 @@
 // loads *.bench.ts).
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { runIp, type TestHost, type TestHosts } from '@weave-ts/host';
-import { eventually } from '../examples/weave-host-harness.js';
+import { eventually, runIp, type TestHost, type TestHosts } from '@weave-ts/host';
 
 const TCP_SECONDS = 5;
 const UDP_SECONDS = 4;

@@ -8,12 +8,20 @@
 // {"id":N,"cmd":…} is answered by {"id":N,"result":…} or {"id":N,"error":"…"} on stdout.
 // Commands: status, connections, peers, ipam, report, sleeve, connect {peers}, allocate {container, subnet?},
 // stop.
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { consoleLogger, OverlaySwitch, parsePeerName, Router } from '@weave-ts/core';
 import { bindSleeveOverlay } from '@weave-ts/datapath-sleeve';
 import { createRouterAllocator, formatCIDR, parseInitMode } from '@weave-ts/ipam';
-import { createBridge, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
+import {
+  createBridge,
+  type HostCommands,
+  sayToDriver,
+  serveHostCommands,
+  setLinkMaster,
+  setLinkMtu,
+  setLinkUp,
+  TapLocalPort,
+} from '@weave-ts/host';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +58,6 @@ const host = required('host');
 const port = Number(values.port);
 const mtu = Number(values.mtu);
 const logger = values.verbose ? consoleLogger(`[${values.nickname ?? name}] `) : undefined;
-const say = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 
 // The bridge carries containers' frames at the overlay's MTU; the TAP is its port towards the router.
 await createBridge(values.bridge, { mtu });
@@ -88,9 +95,9 @@ const ipam = createRouterAllocator(router, {
 ipam.start();
 await router.start();
 router.connect(values.peer);
-say({ event: 'ready', name, host, port: router.port });
+sayToDriver({ event: 'ready', name, host, port: router.port });
 
-const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
+const commands: HostCommands = {
   status: () => router.statusText([ipam.statusSection()]),
   ipam: () => ipam.ipamText(),
   allocate: async (args) =>
@@ -111,19 +118,7 @@ const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
   },
 };
 
-for await (const line of createInterface({ input: process.stdin })) {
-  if (!line.trim()) continue;
-  let id: unknown;
-  try {
-    const req = JSON.parse(line) as { id: unknown; cmd: string } & Record<string, unknown>;
-    id = req.id;
-    const fn = commands[req.cmd];
-    if (!fn) throw new Error(`unknown command ${req.cmd}`);
-    say({ id, result: await fn(req) });
-  } catch (error) {
-    say({ id, error: (error as Error).message });
-  }
-}
+await serveHostCommands(commands);
 ipam.stop();
 await router.stop();
 process.exit(0);

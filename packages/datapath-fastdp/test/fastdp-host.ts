@@ -8,7 +8,6 @@
 //
 // Control: JSON lines, as the example: {"event":"ready",…}, then {"id":N,"cmd":…} → {"id":N,"result":…}.
 // Commands: connections, status, fastdp (diagnostics + kernel stats), flows, sleeve, stop.
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
   consoleLogger,
@@ -19,7 +18,17 @@ import {
   Router,
 } from '@weave-ts/core';
 import { bindSleeveOverlay } from '@weave-ts/datapath-sleeve';
-import { createBridge, linkExists, setLinkMaster, setLinkMtu, setLinkUp, TapLocalPort } from '@weave-ts/host';
+import {
+  createBridge,
+  type HostCommands,
+  linkExists,
+  sayToDriver,
+  serveHostCommands,
+  setLinkMaster,
+  setLinkMtu,
+  setLinkUp,
+  TapLocalPort,
+} from '@weave-ts/host';
 import {
   bindFastdpOverlay,
   FASTDP_DEFAULT_MTU,
@@ -62,7 +71,6 @@ const name = parsePeerName(required('name'));
 const host = required('host');
 const port = Number(values.port);
 const logger = values.verbose ? consoleLogger(`[${values.nickname ?? name}] `) : undefined;
-const say = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 // Capability detection first: without it, sleeve only, with one clear line (never a crash loop).
@@ -136,10 +144,10 @@ router = new Router({
 });
 await router.start();
 router.connect(values.peer);
-say({ event: 'ready', name, host, port: router.port, fastdp: fastdp !== undefined, mtu });
+sayToDriver({ event: 'ready', name, host, port: router.port, fastdp: fastdp !== undefined, mtu });
 
 const r = router;
-const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
+const commands: HostCommands = {
   status: () => r.statusText([]),
   connections: () => r.connectionsText(),
   peers: () => r.peersText(),
@@ -153,18 +161,6 @@ const commands: Record<string, (args: Record<string, unknown>) => unknown> = {
   },
 };
 
-for await (const line of createInterface({ input: process.stdin })) {
-  if (!line.trim()) continue;
-  let id: unknown;
-  try {
-    const req = JSON.parse(line) as { id: unknown; cmd: string } & Record<string, unknown>;
-    id = req.id;
-    const fn = commands[req.cmd];
-    if (!fn) throw new Error(`unknown command ${req.cmd}`);
-    say({ id, result: await fn(req) });
-  } catch (error) {
-    say({ id, error: (error as Error).message });
-  }
-}
+await serveHostCommands(commands);
 await r.stop();
 process.exit(0);

@@ -17,6 +17,7 @@ export { setSysctls } from './sysctl.js';
 export { sendGratuitousArp } from './garp.js';
 export * from './container.js';
 export * from './test-hosts.js';
+export * from './host-process.js';
 export { TapLocalPort } from './tap-local-port.js';
 export * from './udp-socket.js';
 export { nativeSecretbox, type NativeSecretbox } from './secretbox.js';

@@ -1,6 +1,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { type Random, systemRandom } from '@weave-ts/core';
 import { addAddress } from './addresses.js';
+import { attachContainer } from './container.js';
 import { type CommandOptions, type CommandOutput, runIp } from './command.js';
 import { createBridge, listLinks, setLinkMaster, setLinkMtu, setLinkUp } from './links.js';
 import { createNetns, deleteNetns, execInNetns, listNetns, spawnInNetns } from './netns.js';
@@ -200,4 +201,20 @@ function parseSubnet(subnet: string, count: number): [number, number] {
 
 function ipv4FromNumber(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * A container for tests: one more namespace of `hosts` (`<prefix>-<suffix>`) with an `ethwe` on
+ * `bridge` in `host`'s namespace and address `cidr` (e.g. `10.32.0.1/12`).
+ */
+export async function addTestContainer(
+  hosts: TestHosts,
+  host: TestHost,
+  suffix: string,
+  cidr: string,
+  bridge = 'weave',
+): Promise<TestHost> {
+  const container = await hosts.addNetns(suffix);
+  await attachContainer({ netns: container.netns, bridgeNetns: host.netns, bridge, cidr });
+  return container;
 }
