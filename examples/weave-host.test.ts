@@ -1,7 +1,7 @@
 // End to end on the real kernel (root): host namespaces joined by a veth underlay, one weave host
 // process per namespace (router + sleeve + TAP on bridge `weave`), one container namespace per host.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestHosts, type TestHost, type TestHosts } from '@weave-ts/host';
+import { createTestHosts, pingUntilReply, type TestHost, type TestHosts, tcpTransfer } from '@weave-ts/host';
 import { addContainer, eventually, type RunningHost, startWeaveHost } from './weave-host-harness.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -58,47 +58,6 @@ async function meshOf(count: number, options: MeshOptions = {}) {
   return { containers, addresses };
 }
 
-/** Pings until one reply arrives (the first frames also teach the routers the MACs). */
-async function ping(from: TestHost, to: string, size = 56, timeoutMs = 15_000): Promise<void> {
-  await eventually(
-    () =>
-      from.exec('ping', ['-c', '1', '-W', '1', '-s', String(size), to]).then(
-        () => true,
-        () => false,
-      ),
-    (ok) => ok,
-    timeoutMs,
-  );
-}
-
-/** Sends `bytes` random bytes over TCP from `from` to `to`'s listener; returns both sides' sha256. */
-async function tcpTransfer(from: TestHost, to: TestHost, toIp: string, bytes: number) {
-  const server = to.spawn(process.execPath, [
-    '-e',
-    `const s=require('net').createServer(c=>{const h=require('crypto').createHash('sha256');let n=0;
-     c.on('data',d=>{n+=d.length;h.update(d)});c.on('end',()=>{console.log(JSON.stringify({n,sha:h.digest('hex')}));c.end();s.close()})});
-     s.listen(5201,'${toIp}',()=>console.log('listening'))`,
-  ]);
-  const out: string[] = [];
-  server.stdout!.on('data', (d) => out.push(String(d)));
-  await eventually(
-    async () => out.join(''),
-    (s) => s.includes('listening'),
-    10_000,
-  );
-  const client = await from.exec(process.execPath, [
-    '-e',
-    `const d=require('crypto').randomBytes(${bytes});const c=require('net').connect(5201,'${toIp}',()=>{c.end(d)});
-     c.on('close',()=>console.log(require('crypto').createHash('sha256').update(d).digest('hex')))`,
-  ]);
-  const received = await eventually(
-    async () => out.join(''),
-    (s) => s.includes('sha'),
-    60_000,
-  );
-  return { sent: client.stdout.trim(), received: JSON.parse(received.slice(received.indexOf('{'))) };
-}
-
 interface SleeveReport {
   counters: { duplicates: number };
   fastPath?: { framesSent: number; framesReceived: number; duplicates: number };
@@ -119,8 +78,8 @@ describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
       const { containers, addresses } = await meshOf(2, { noFastPath });
       const [cA, cB] = containers as [TestHost, TestHost];
       const [ipA, ipB] = addresses as [string, string];
-      await ping(cA, ipB);
-      await ping(cB, ipA);
+      await pingUntilReply(cA, ipB);
+      await pingUntilReply(cB, ipA);
       const { sent, received } = await tcpTransfer(cA, cB, ipB, 10 * 1024 * 1024);
       expect(received).toEqual({ n: 10 * 1024 * 1024, sha: sent });
       const text = await running[0]!.request<string>('connections');
@@ -145,7 +104,7 @@ describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
     const { containers, addresses } = await meshOf(2, { password: 's3cret' });
     const [cA, cB] = containers as [TestHost, TestHost];
     const [ipA, ipB] = addresses as [string, string];
-    await ping(cA, ipB);
+    await pingUntilReply(cA, ipB);
     const { sent, received } = await tcpTransfer(cB, cA, ipA, 10 * 1024 * 1024);
     expect(received.sha).toBe(sent);
     const text = await running[1]!.request<string>('connections');
@@ -168,8 +127,8 @@ describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
     const [ipA, , ipC] = addresses as [string, string, string];
     const peersOfA = await running[0]!.request<string>('connections');
     expect(peersOfA).not.toContain('host3');
-    await ping(cA, ipC, 56, 30_000);
-    await ping(cC, ipA);
+    await pingUntilReply(cA, ipC, { timeoutMs: 30_000 });
+    await pingUntilReply(cC, ipA);
     const { sent, received } = await tcpTransfer(cA, cC, ipC, 2 * 1024 * 1024);
     expect(received.sha).toBe(sent);
   }, 120_000);
@@ -182,8 +141,8 @@ describe.runIf(isRoot)('sleeve between host namespaces (root)', () => {
       () => running[0]!.request<string>('connections'),
       (text) => text.includes('mtu=938'),
     );
-    await ping(cA, ipB, 3000);
-    await ping(cB, ipA, 3000);
+    await pingUntilReply(cA, ipB, { size: 3000 });
+    await pingUntilReply(cB, ipA, { size: 3000 });
     const { sent, received } = await tcpTransfer(cA, cB, ipB, 2 * 1024 * 1024);
     expect(received.sha).toBe(sent);
   }, 120_000);

@@ -2,16 +2,14 @@
 // bridge for three), one fastdp-host process per host (router + switch [fastdp, sleeve] + TAP on
 // bridge `weave`), one container namespace per host. Everything is named `wf…` and removed again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLeftovers, type TestHost, type TestHosts } from '@weave-ts/host';
+import { findLeftovers, pingUntilReply, type TestHost, type TestHosts, tcpTransfer } from '@weave-ts/host';
 import {
   addContainer,
   createFastdpTestHosts,
   eventually,
   type FastdpReport,
-  ping,
   type RunningHost,
   startHost,
-  tcpTransfer,
 } from './harness.js';
 import { probeFastdp } from '../src/index.js';
 
@@ -85,8 +83,8 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
     expect(await connections(running[1]!)).toMatch(/established fastdp 0a:00:00:00:00:01\(host1\) mtu=1376/);
     // The container side got the fastdp MTU.
     expect((await cA.exec('cat', ['/sys/class/net/ethwe/mtu'])).stdout.trim()).toBe('1376');
-    await ping(cA, ipB);
-    await ping(cB, ipA);
+    await pingUntilReply(cA, ipB);
+    await pingUntilReply(cB, ipA);
     const { sent, received } = await tcpTransfer(cA, cB, ipB, MB10);
     expect(received).toEqual({ n: MB10, sha: sent });
     const [rA, rB] = [await report(running[0]!), await report(running[1]!)];
@@ -114,8 +112,8 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
         );
       }
       if (line) expect(await connections(running[0]!)).not.toContain('host3');
-      await ping(cA, ipC, 30_000);
-      await ping(cC, ipA);
+      await pingUntilReply(cA, ipC, { timeoutMs: 30_000 });
+      await pingUntilReply(cC, ipA);
       const { sent, received } = await tcpTransfer(cA, cC, ipC, MB10);
       expect(received).toEqual({ n: MB10, sha: sent });
       // In the line B relays in userspace (its misses); C delivers A's frames in the kernel either way.
@@ -133,7 +131,7 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
   it('with a password the connection stays on the encrypted sleeve and says why', async () => {
     const { containers, addresses } = await meshOf(2, { password: 's3cret' });
     const [cA] = containers as [TestHost, TestHost];
-    await ping(cA, addresses[1]!);
+    await pingUntilReply(cA, addresses[1]!);
     const text = await connections(running[0]!);
     expect(text).toMatch(
       /established encrypted {3}sleeve 0a:00:00:00:00:02\(host2\) encrypted=truefastdp=encryption needs IPsec ESP, not available: using sleevemtu=/,
@@ -145,8 +143,8 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
     const { containers, addresses } = await meshOf(2, { extra: (i) => (i === 1 ? ['--no-fastdp'] : []) });
     const [cA, cB] = containers as [TestHost, TestHost];
     expect(running.map((r) => r.ready.fastdp)).toEqual([true, false]);
-    await ping(cA, addresses[1]!);
-    await ping(cB, addresses[0]!);
+    await pingUntilReply(cA, addresses[1]!);
+    await pingUntilReply(cB, addresses[0]!);
     expect(await connections(running[0]!)).toMatch(/established sleeve 0a:00:00:00:00:02\(host2\) mtu=/);
     expect(await connections(running[1]!)).toMatch(/established sleeve 0a:00:00:00:00:01\(host1\) mtu=/);
   }, 120_000);
@@ -160,7 +158,7 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
       () => connections(running[0]!),
       (t) => t.includes('established fastdp'),
     );
-    await ping(cA, ipB);
+    await pingUntilReply(cA, ipB);
     const rule = ['INPUT', '-p', 'udp', '--dport', '6784', '-j', 'DROP'];
     const hs = hosts!.hosts;
     for (const h of hs) await h.exec('iptables', ['-A', ...rule]);
@@ -172,7 +170,7 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
         15_000,
       );
       expect(Date.now() - switched).toBeLessThan(10_000);
-      await ping(cA, ipB, 10_000);
+      await pingUntilReply(cA, ipB, { timeoutMs: 10_000 });
       const { sent, received } = await tcpTransfer(cB, cA, ipA, 2 * 1024 * 1024);
       expect(received.sha).toBe(sent);
     } finally {
@@ -213,7 +211,7 @@ describe.runIf(supported)('fastdp between host namespaces (root)', () => {
       (t) => /established fastdp .*mtu=1376/.test(t),
       30_000,
     );
-    await ping(cA, addresses[1]!);
+    await pingUntilReply(cA, addresses[1]!);
     await running[1]!.stop();
     expect(await vxlanDevices(hB)).toEqual([]);
   }, 180_000);

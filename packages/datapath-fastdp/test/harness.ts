@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import {
   createTestHosts,
-  eventually,
   type HostProcess,
   startHostProcess,
   type TestHost,
@@ -45,55 +44,6 @@ export async function startHost(host: TestHost, args: string[], timeoutMs = 30_0
     args,
     ready: { fastdp: running.ready.fastdp === true, mtu: Number(running.ready.mtu ?? 0) },
   };
-}
-
-/** Pings until one reply arrives. */
-export async function ping(from: TestHost, to: string, timeoutMs = 20_000): Promise<void> {
-  await eventually(
-    () =>
-      from.exec('ping', ['-c', '1', '-W', '1', to]).then(
-        () => true,
-        () => false,
-      ),
-    (ok) => ok,
-    timeoutMs,
-  );
-}
-
-/** Sends `bytes` random bytes over TCP from `from` to `to`'s listener; returns both sides' sha256. */
-export async function tcpTransfer(from: TestHost, to: TestHost, toIp: string, bytes: number) {
-  const server = to.spawn(process.execPath, [
-    '-e',
-    `const s=require('net').createServer(c=>{const h=require('crypto').createHash('sha256');let n=0;
-     c.on('data',d=>{n+=d.length;h.update(d)});c.on('end',()=>{console.log(JSON.stringify({n,sha:h.digest('hex')}));c.end();s.close()})});
-     s.listen(5201,'${toIp}',()=>console.log('listening'))`,
-  ]);
-  const out: string[] = [];
-  server.stdout!.on('data', (d) => out.push(String(d)));
-  try {
-    await eventually(
-      async () => out.join(''),
-      (s) => s.includes('listening'),
-      10_000,
-    );
-    const client = await from.exec(
-      process.execPath,
-      [
-        '-e',
-        `const d=require('crypto').randomBytes(${bytes});const c=require('net').connect(5201,'${toIp}',()=>{c.end(d)});
-       c.on('close',()=>console.log(require('crypto').createHash('sha256').update(d).digest('hex')))`,
-      ],
-      { timeoutMs: 90_000 },
-    );
-    const received = await eventually(
-      async () => out.join(''),
-      (s) => s.includes('sha'),
-      90_000,
-    );
-    return { sent: client.stdout.trim(), received: JSON.parse(received.slice(received.indexOf('{'))) };
-  } finally {
-    server.kill('SIGKILL');
-  }
 }
 
 /** What the `fastdp` command returns (the parts the tests read). */

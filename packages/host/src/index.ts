@@ -18,6 +18,7 @@ export { sendGratuitousArp } from './garp.js';
 export * from './container.js';
 export * from './test-hosts.js';
 export * from './host-process.js';
+export * from './test-traffic.js';
 export { TapLocalPort } from './tap-local-port.js';
 export * from './udp-socket.js';
 export { nativeSecretbox, type NativeSecretbox } from './secretbox.js';
