@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  concatBytes,
   EndOfStreamError,
   FrameDecoder,
   IncomingMessageTooLargeError,
@@ -8,16 +9,6 @@ import {
   OutgoingMessageTooLargeError,
   frameMessage,
 } from '@weave-ts/core/protocol';
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function drain(decoder: FrameDecoder): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -47,7 +38,7 @@ describe('FrameDecoder', () => {
         fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }),
         fc.array(fc.nat(), { maxLength: 20 }),
         (messages, cuts) => {
-          const stream = concat(messages.map(frameMessage));
+          const stream = concatBytes(messages.map(frameMessage));
           const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
           const decoder = new FrameDecoder();
           const got: Uint8Array[] = [];
@@ -67,7 +58,7 @@ describe('FrameDecoder', () => {
 
   it('delivers byte by byte', () => {
     const messages = [Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3, 4, 5, 6)];
-    const stream = concat(messages.map(frameMessage));
+    const stream = concatBytes(messages.map(frameMessage));
     const decoder = new FrameDecoder();
     const got: number[][] = [];
     for (const b of stream) {

@@ -12,3 +12,5 @@ export { runUntil, SimTimeoutError, SimStalledError } from './run-until.js';
 export type { RunUntilOptions, RunUntilTarget } from './run-until.js';
 export { startAndConverge } from './converge-routers.js';
 export { simRouterOptions } from './sim-router-options.js';
+export { caught, caughtWithHeapGrowth, gobMessages, gobUint, replaceGobValue } from './hostile-input.js';
+export type { CaughtWithHeapGrowth } from './hostile-input.js';

@@ -11,6 +11,7 @@ import {
   t,
 } from '../../src/gob/index.js';
 import { describe, expect, it } from 'vitest';
+import { caught } from '../../src/testing/index.js';
 import { GobWriter } from '../../src/gob/varint.js';
 import { encodeWireType, type WireType } from '../../src/gob/wire-types.js';
 
@@ -44,20 +45,11 @@ function manyDefinitions(n: number): Uint8Array {
   return out.view().slice();
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
 describe('gob type definitions', () => {
   it('refuses 24 000 definitions before a features message (finding 1)', () => {
     const bytes = manyDefinitions(24_000);
     expect(bytes.length).toBeGreaterThan(300_000);
-    const e = thrown(() => decodeGob(FEATURES, bytes));
+    const e = caught(() => decodeGob(FEATURES, bytes));
     expect(e).toBeInstanceOf(GobLimitError);
     expect(e).toBeInstanceOf(GobError);
     expect((e as Error).name).toBe('GobLimitError');
@@ -67,7 +59,7 @@ describe('gob type definitions', () => {
   it('decodes the largest allowed number of definitions', () => {
     const v = decodeGob(FEATURES, manyDefinitions(MAX_GOB_DEFINITIONS - 1));
     expect(v.get('Name')).toBe('x');
-    expect(thrown(() => decodeGob(FEATURES, manyDefinitions(MAX_GOB_DEFINITIONS)))).toBeInstanceOf(
+    expect(caught(() => decodeGob(FEATURES, manyDefinitions(MAX_GOB_DEFINITIONS)))).toBeInstanceOf(
       GobLimitError,
     );
   });
@@ -112,7 +104,7 @@ describe('gob type definitions', () => {
     out.uint(msg.length);
     out.raw(msg.view());
     expect(out.length).toBeGreaterThan(MAX_GOB_DEFINITION_BYTES);
-    const e = thrown(() => decodeGob(t.struct('S', { A: t.int }), out.view().slice()));
+    const e = caught(() => decodeGob(t.struct('S', { A: t.int }), out.view().slice()));
     expect(e).toBeInstanceOf(GobLimitError);
     expect((e as Error).message).toMatch(/type definitions longer than/);
   });
@@ -132,11 +124,11 @@ describe('gob element bounds', () => {
 
   it('decodes up to maxLen elements and refuses more before allocating them', () => {
     expect(decodeGob(bounded, encode(3, 2)).L).toHaveLength(3);
-    const slice = thrown(() => decodeGob(bounded, encode(1_000_000, 0)));
+    const slice = caught(() => decodeGob(bounded, encode(1_000_000, 0)));
     expect(slice).toBeInstanceOf(GobLimitError);
     expect(slice).toMatchObject({ name: 'GobLimitError', limit: 3, actual: 1_000_000 });
     expect((slice as Error).message).toBe('gob: 1000000 elements of []E exceed the limit of 3');
-    expect(thrown(() => decodeGob(bounded, encode(0, 3)))).toMatchObject({ name: 'GobLimitError', limit: 2 });
+    expect(caught(() => decodeGob(bounded, encode(0, 3)))).toMatchObject({ name: 'GobLimitError', limit: 2 });
   });
 
   it('keeps the wire type: a bounded schema encodes the same bytes', () => {
