@@ -10,6 +10,7 @@ import { kernelEndpointLinks } from '../../src/docker/endpoint-links.js';
 import { PluginDnsRegistrar } from '../../src/docker/plugin-dns.js';
 import { FakePeer } from './fake-peer.js';
 import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from './test-engine.js';
+import { until } from '../until.js';
 
 // Against a private dockerd in its own namespace: the plugin serves `docker network create --driver
 // <ours> --ipam-driver <ours>` and `docker run --net=N`; containers ping each other; addresses come from
@@ -19,16 +20,6 @@ import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from '.
 const hex = randomBytes(3).toString('hex');
 const prefix = `wd-${hex}`;
 const GRACE_MS = 1_500;
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!engineAvailable())('Docker plugin and container events against a private engine', () => {
   let engine: TestEngine;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestHosts, findLeftovers, type TestHosts } from '@weave-ts/host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from './test-engine.js';
+import { until } from '../until.js';
 
 // Seed 000/003 across two hosts, only through `weave`: host A runs a private engine (with docker0)
 // and weaver, host B runs weaver; `weave run` starts a Docker container on A, `weave attach` puts a
@@ -23,16 +24,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe.skipIf(!engineAvailable())('weave with Docker on two hosts', () => {
@@ -90,8 +81,10 @@ describe.skipIf(!engineAvailable())('weave with Docker on two hosts', () => {
     expect(a, a.stderr).toMatchObject({ code: 0 });
     const b = await weaveOn(1, 'launch', ...common, hosts.hosts[0]?.address ?? '');
     expect(b, b.stderr).toMatchObject({ code: 0 });
-    await until('an established connection', async () =>
-      (await weaveOn(1, 'status')).stdout.includes('Connections: 1 (1 established)'),
+    await until(
+      'an established connection',
+      async () => (await weaveOn(1, 'status')).stdout.includes('Connections: 1 (1 established)'),
+      30_000,
     );
   }, 240_000);
 
@@ -125,17 +118,21 @@ describe.skipIf(!engineAvailable())('weave with Docker on two hosts', () => {
     const ps = (await weaveOn(0, 'ps', `${prefix}-c1`)).stdout;
     const ip1 = / (10\.32\.\d+\.\d+)\/16/.exec(ps)?.[1] ?? '';
     expect(ip1).not.toBe('');
-    await until('ping A→B', () =>
-      engine.cli(['exec', `${prefix}-c1`, 'ping', '-c', '1', '-W', '1', ip2]).then(
-        () => true,
-        () => false,
-      ),
+    await until(
+      'ping A→B',
+      () =>
+        engine.cli(['exec', `${prefix}-c1`, 'ping', '-c', '1', '-W', '1', ip2]).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
     );
     const back = await c2.exec('ping', ['-c', '1', '-W', '2', ip1]);
     expect(back.stdout).toMatch(/1 received/);
     await until(
       'c2 in weaveDNS on A',
       async () => (await weaveOn(0, 'dns-lookup', 'c2')).stdout === `${ip2}\n`,
+      30_000,
     );
     const ns = await engine.cli(['exec', `${prefix}-c1`, 'nslookup', 'c2.weave.local']);
     expect(ns).toMatch(new RegExp(`Address:\\s+${ip2.replace(/\./g, '\\.')}$`, 'm'));
@@ -154,11 +151,14 @@ describe.skipIf(!engineAvailable())('weave with Docker on two hosts', () => {
       ])
     ).trim();
     expect(pip).toMatch(/^10\.32\./);
-    await until('ping plugin container → B', () =>
-      engine.cli(['exec', `${prefix}-p1`, 'ping', '-c', '1', '-W', '1', ip2]).then(
-        () => true,
-        () => false,
-      ),
+    await until(
+      'ping plugin container → B',
+      () =>
+        engine.cli(['exec', `${prefix}-p1`, 'ping', '-c', '1', '-W', '1', ip2]).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
     );
     expect((await c2.exec('ping', ['-c', '1', '-W', '2', pip])).stdout).toMatch(/1 received/);
     await engine.cli(['rm', '-f', `${prefix}-p1`]);

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, killAll, type Proc, startWeaver } from '../weaver-process-helpers.js';
 import { engineAvailable, startTestEngine, TEST_IMAGE, type TestEngine } from './test-engine.js';
+import { until } from '../until.js';
 
 // The `weaver` bin with --plugin and --proxy, in the namespace of a private engine (a "host" with its
 // own docker0, as on a Docker host): the mesh's IPAM serves `docker network create --driver <ours>
@@ -17,16 +18,6 @@ const ipamDriver = `${prefix}i`;
 const proxySocket = `/tmp/${prefix}-proxy.sock`;
 const GRACE_MS = 2_000;
 const DATAPATH = 'sleeve';
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe.skipIf(!engineAvailable())('weaver --plugin --proxy with a private engine', () => {
   let engine: TestEngine;
