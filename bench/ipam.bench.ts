@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Gossiper, type PeerName, peerNameFromNumber, Router } from '../packages/core/src/index.js';
-import { SeededRandom, SimNetwork } from '../packages/core/src/testing/index.js';
+import { SeededRandom, SimNetwork, simRouterOptions } from '../packages/core/src/testing/index.js';
 import {
   Allocator,
   createRouterAllocator,
@@ -55,14 +55,7 @@ async function timeToFirstAddress(size: number): Promise<{ virtualMs: number; wa
   const ipOf = (n: number) => `10.0.${n >> 8}.${n & 0xff}`;
   const peers: { router: Router; allocator: Allocator }[] = [];
   for (let n = 1; n <= size; n++) {
-    const router = new Router({
-      name: nameOf(n),
-      nickname: `host${n}`,
-      host: ipOf(n),
-      transport: sim.transport(ipOf(n)),
-      clock: sim.clock,
-      random: new SeededRandom(n),
-    });
+    const router = new Router(simRouterOptions(sim, n, nameOf(n), ipOf(n)));
     const allocator = createRouterAllocator(router, {
       range: '10.32.0.0/12',
       mode: parseInitMode(`consensus=${size}`),

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type Logger, type PeerName, Router, type RouterOptions, peerNameFromNumber } from '@weave-ts/core';
-import { SeededRandom, SimNetwork } from '@weave-ts/core/testing';
+import { SeededRandom, SimNetwork, simRouterOptions } from '@weave-ts/core/testing';
 
 const nameOf = (n: number): PeerName => peerNameFromNumber(0x0a0000000000 + n);
 const ipOf = (n: number) => `10.0.${n >> 8}.${n & 0xff}`;
 
 function makeRouter(sim: SimNetwork, n: number, extra: Partial<RouterOptions> = {}): Router {
-  return new Router({
-    name: nameOf(n),
-    nickname: `host${n}`,
-    host: ipOf(n),
-    transport: sim.transport(ipOf(n)),
-    clock: sim.clock,
-    random: new SeededRandom(n),
-    ...extra,
-  });
+  return new Router({ ...simRouterOptions(sim, n, nameOf(n), ipOf(n)), ...extra });
 }
 
 function recordingLogger(): Logger & { lines: string[] } {

@@ -1,11 +1,11 @@
 import { type PeerName, peerNameFromNumber, Router } from '@weave-ts/core';
 import {
   runUntil,
-  SeededRandom,
   SimNetwork,
   SimStalledError,
   SimTimeoutError,
   VirtualClock,
+  simRouterOptions,
 } from '@weave-ts/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -98,16 +98,7 @@ describe('sim.runUntil', () => {
   it('drives two routers until they are connected', async () => {
     const sim = new SimNetwork({ clock: new VirtualClock(0) });
     for (const n of [1, 2]) {
-      routers.push(
-        new Router({
-          name: nameOf(n),
-          nickname: `host${n}`,
-          host: ipOf(n),
-          transport: sim.transport(ipOf(n)),
-          clock: sim.clock,
-          random: new SeededRandom(n),
-        }),
-      );
+      routers.push(new Router(simRouterOptions(sim, n, nameOf(n), ipOf(n))));
     }
     const [a, b] = routers as [Router, Router];
     await sim.runUntil(Promise.all([a.start(), b.start()]));

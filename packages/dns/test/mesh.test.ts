@@ -1,7 +1,7 @@
 // weaveDNS over real routers (core's Router on the simulated network): records spread to every
 // peer, deaths and departures propagate, a late joiner gets the full state, skewed clocks are refused.
 import { parsePeerName, type PeerName, Router, type TimerHandle } from '@weave-ts/core';
-import { SeededRandom, SimNetwork } from '@weave-ts/core/testing';
+import { SeededRandom, SimNetwork, simRouterOptions } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 import { Nameserver } from '../src/nameserver.js';
 import { DnsServer } from '../src/server.js';
@@ -11,14 +11,7 @@ const nameOf = (n: number): PeerName => parsePeerName(`0a:00:00:00:00:0${n}`);
 const ipOf = (n: number) => `10.0.0.${n}`;
 
 function makePeer(sim: SimNetwork, n: number, clockOffsetMs = 0) {
-  const router = new Router({
-    name: nameOf(n),
-    nickname: `host${n}`,
-    host: ipOf(n),
-    transport: sim.transport(ipOf(n)),
-    clock: sim.clock,
-    random: new SeededRandom(n),
-  });
+  const router = new Router(simRouterOptions(sim, n, nameOf(n), ipOf(n)));
   const clock =
     clockOffsetMs === 0
       ? sim.clock

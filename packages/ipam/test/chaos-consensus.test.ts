@@ -4,7 +4,7 @@
 // matters is that the peer left out — which owns nothing in the new ring — still gets an address, by
 // asking an owner for space.
 import { Router } from '@weave-ts/core';
-import { SeededRandom, SimNetwork } from '@weave-ts/core/testing';
+import { SeededRandom, SimNetwork, simRouterOptions } from '@weave-ts/core/testing';
 import { describe, expect, it } from 'vitest';
 import { lossyGossiper } from '../../../tools/chaos/lossy-gossiper.js';
 import { chaosName, runFor } from '../../../tools/chaos/world.js';
@@ -18,14 +18,7 @@ async function electWithSlowPeer(slow: number, delayMs: number) {
   const logs: string[] = [];
   const peers = [];
   for (let n = 1; n <= 4; n++) {
-    const router = new Router({
-      name: chaosName(n),
-      nickname: `host${n}`,
-      host: ipOf(n),
-      transport: sim.transport(ipOf(n)),
-      clock: sim.clock,
-      random: new SeededRandom(n),
-    });
+    const router = new Router(simRouterOptions(sim, n, chaosName(n), ipOf(n)));
     // Only the IPAM gossip of the slow peer is late (as on a loaded host).
     const loss = { rate: 0, delay: n === slow ? delayMs : 0 };
     const allocator = createRouterAllocator(router, {

@@ -6,14 +6,15 @@ import type { SimNetwork } from './sim-network.js';
 
 /**
  * The {@link RouterOptions} of simulated host `n` named `name` at `host`: nickname `host<n>`, the
- * simulation's transport (bound to `host`) and clock, a Random seeded with `n`, and `overlay`.
+ * simulation's transport (bound to `host`) and clock, a Random seeded with `n`, and `overlay` (when
+ * given; the router's default otherwise).
  */
 export function simRouterOptions(
   sim: SimNetwork,
   n: number,
   name: PeerName,
   host: string,
-  overlay: Overlay,
+  overlay?: Overlay,
 ): RouterOptions {
   return {
     name,
@@ -22,6 +23,6 @@ export function simRouterOptions(
     transport: sim.transport(host),
     clock: sim.clock,
     random: new SeededRandom(n),
-    overlay,
+    ...(overlay ? { overlay } : {}),
   };
 }
