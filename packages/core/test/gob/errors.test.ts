@@ -9,30 +9,10 @@ import {
   t,
 } from '@weave-ts/core/protocol';
 import { describe, expect, it } from 'vitest';
-import { GobWriter } from '../../src/gob/varint.js';
-import { encodeWireType, type WireType } from '../../src/gob/wire-types.js';
+import type { WireType } from '../../src/gob/wire-types.js';
+import { handMadeStream } from './hand-made-stream.js';
 import { hexToBytes } from './json-values.js';
 import * as s from './schemas.js';
-
-/** A stream of hand-made messages: type definitions then one value body. */
-function stream(defs: WireType[], valueId: number, body: (w: GobWriter) => void): Uint8Array {
-  const out = new GobWriter();
-  const msg = new GobWriter();
-  const flush = () => {
-    out.uint(msg.length);
-    out.raw(msg.view());
-    msg.reset();
-  };
-  for (const def of defs) {
-    msg.int(-def.id);
-    encodeWireType(msg, def);
-    flush();
-  }
-  msg.int(valueId);
-  body(msg);
-  flush();
-  return out.view().slice();
-}
 
 function expectGobError(fn: () => unknown, message: RegExp): void {
   let thrown: unknown;
@@ -72,7 +52,7 @@ describe('gob decoding failures', () => {
     // A []byte singleton claiming 2^40 bytes, and a slice claiming 2^50 elements.
     expectGobError(() => decodeGob(t.bytes, hexToBytes('0a0a00fb0100000000')), /truncated/);
     const list = t.slice(t.string);
-    const bytes = stream([{ kind: 'slice', name: '', id: 65, elem: 6 }], 65, (w) => {
+    const bytes = handMadeStream([{ kind: 'slice', name: '', id: 65, elem: 6 }], 65, (w) => {
       w.uint(0);
       w.uint(2 ** 50);
     });
@@ -87,7 +67,7 @@ describe('gob decoding failures', () => {
       () =>
         decodeGob(
           s.range,
-          stream([def], 65, (w) => w.uint(0)),
+          handMadeStream([def], 65, (w) => w.uint(0)),
         ),
       /no fields matched|unknown type id/,
     );
@@ -96,7 +76,7 @@ describe('gob decoding failures', () => {
       () =>
         decodeGob(
           t.slice(t.int),
-          stream([reserved], 16, (w) => w.uint(0)),
+          handMadeStream([reserved], 16, (w) => w.uint(0)),
         ),
       /reserved/,
     );
@@ -105,7 +85,7 @@ describe('gob decoding failures', () => {
       () =>
         decodeGob(
           t.slice(t.int),
-          stream([twice, twice], 70, (w) => w.uint(0)),
+          handMadeStream([twice, twice], 70, (w) => w.uint(0)),
         ),
       /duplicate type/,
     );
@@ -171,7 +151,7 @@ describe('gob decoding failures', () => {
       ],
     };
     const chain = (depth: number) =>
-      stream([node], 65, (w) => {
+      handMadeStream([node], 65, (w) => {
         for (let i = 0; i < depth; i++) w.uint(2); // delta to Next
         w.uint(1);
         w.int(7);
@@ -180,7 +160,7 @@ describe('gob decoding failures', () => {
     const schema = t.struct('Node', { A: t.int });
     expect(decodeGob(schema, chain(0))).toEqual({ A: 7 });
     expect(decodeGob(schema, chain(10))).toEqual({ A: 0 }); // A only inside the skipped chain
-    const outer = stream([node], 65, (w) => {
+    const outer = handMadeStream([node], 65, (w) => {
       w.uint(1);
       w.int(1);
       for (let i = 0; i < 10_000; i++) w.uint(1); // Next, Next, ...

@@ -14,35 +14,20 @@ import { describe, expect, it } from 'vitest';
 import { caught } from '../../src/testing/index.js';
 import { GobWriter } from '../../src/gob/varint.js';
 import { encodeWireType, type WireType } from '../../src/gob/wire-types.js';
+import { handMadeStream } from './hand-made-stream.js';
 
 const FEATURES = t.map(t.string, t.string);
 
 /** `n` unused `map[string]string` definitions, then a real features map defined and sent (as an attacker would). */
 function manyDefinitions(n: number): Uint8Array {
-  const out = new GobWriter();
-  const msg = new GobWriter();
-  const flush = () => {
-    out.uint(msg.length);
-    out.raw(msg.view());
-    msg.reset();
-  };
   const def = (id: number): WireType => ({ kind: 'map', name: '', id, key: 6, elem: 6 });
-  for (let i = 0; i < n; i++) {
-    msg.int(-(65 + i));
-    encodeWireType(msg, def(65 + i));
-    flush();
-  }
-  const id = 65 + n;
-  msg.int(-id);
-  encodeWireType(msg, def(id));
-  flush();
-  msg.int(id);
-  msg.uint(0); // singleton delta
-  msg.uint(1);
-  msg.string('Name');
-  msg.string('x');
-  flush();
-  return out.view().slice();
+  const defs = Array.from({ length: n + 1 }, (_, i) => def(65 + i));
+  return handMadeStream(defs, 65 + n, (msg) => {
+    msg.uint(0); // singleton delta
+    msg.uint(1);
+    msg.string('Name');
+    msg.string('x');
+  });
 }
 
 describe('gob type definitions', () => {
