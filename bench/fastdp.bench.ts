@@ -11,62 +11,39 @@
 //
 // Each path is set up once and measured FASTDP_BENCH_RUNS times (default 3); every figure printed is
 // the median over the runs. Targets (issue 15): fastdp TCP ≥ 95 % of VXLAN's, p99 RTT ≤ 1.1×.
-import type { TestHost } from '@weave-ts/host';
-import {
-  addContainer,
-  createFastdpTestHosts,
-  eventually,
-  type RunningHost,
-  startHost,
-} from '../packages/datapath-fastdp/test/harness.js';
+import { createFastdpTestHosts, startHost } from '../packages/datapath-fastdp/test/harness.js';
 import { probeFastdp } from '../packages/datapath-fastdp/src/index.js';
-import { missingTool, pct, type RunOptions, run, type Setup, verdict, vxlanSetup } from './overlay-bench.js';
+import {
+  hostProcessSetup,
+  missingTool,
+  pct,
+  type RunOptions,
+  run,
+  type Setup,
+  verdict,
+  vxlanSetup,
+} from './overlay-bench.js';
 
 const MTU = 1376;
 const OPTIONS: RunOptions = { runs: Number(process.env.FASTDP_BENCH_RUNS ?? 3), labelWidth: 14 };
 
-async function fastdpSetup(): Promise<Setup> {
-  const hosts = await createFastdpTestHosts(2);
-  const running: RunningHost[] = [];
-  const close = async () => {
-    await Promise.all(running.map((r) => r.stop()));
-    await hosts.destroy();
-  };
-  try {
-    const list = hosts.hosts as [TestHost, TestHost];
-    for (const [i, host] of list.entries()) {
-      const args = ['--name', `0a:00:00:00:00:0${i + 1}`, '--nickname', `host${i + 1}`];
-      if (i > 0) args.push('--peer', list[0].address!);
-      running.push(await startHost(host, args));
-    }
-    await Promise.all(
-      running.map((r) =>
-        eventually(
-          () => r.request<string>('connections'),
-          (text) => / established fastdp .*mtu=1376/.test(text),
-          30_000,
-        ),
-      ),
-    );
-    const c0 = await addContainer(hosts, list[0], 'c0', '10.32.0.1/12');
-    const c1 = await addContainer(hosts, list[1], 'c1', '10.32.0.2/12');
-    return {
-      client: c1,
-      server: c0,
-      serverIp: '10.32.0.1',
-      datapathPids: running.map((r) => r.proc.pid!),
-      report: async () => {
-        const reports = await Promise.all(
-          running.map((r) => r.request<{ kernel: object; flows: number }>('fastdp')),
-        );
-        return reports.map((r, i) => `host${i + 1} flows=${r.flows} ${JSON.stringify(r.kernel)}`).join('\n');
-      },
-      close,
-    };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+function fastdpSetup(): Promise<Setup> {
+  return hostProcessSetup({
+    makeHosts: () => createFastdpTestHosts(2),
+    start: (host, i, peer) =>
+      startHost(host, [
+        ...['--name', `0a:00:00:00:00:0${i + 1}`, '--nickname', `host${i + 1}`],
+        ...(peer ? ['--peer', peer] : []),
+      ]),
+    established: / established fastdp .*mtu=1376/,
+    timeoutMs: 30_000,
+    report: async (running) => {
+      const reports = await Promise.all(
+        running.map((r) => r.request<{ kernel: object; flows: number }>('fastdp')),
+      );
+      return reports.map((r, i) => `host${i + 1} flows=${r.flows} ${JSON.stringify(r.kernel)}`).join('\n');
+    },
+  });
 }
 
 /** Runs the comparison (called by bench/run.ts as `pnpm bench fastdp`). */

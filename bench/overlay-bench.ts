@@ -5,7 +5,7 @@
 // loads *.bench.ts).
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually, runIp, type TestHost, type TestHosts } from '@weave-ts/host';
+import { addTestContainer, eventually, runIp, type TestHost, type TestHosts } from '@weave-ts/host';
 
 const TCP_SECONDS = 5;
 const UDP_SECONDS = 4;
@@ -86,6 +86,72 @@ export async function vxlanSetup(makeHosts: () => Promise<TestHosts>, mtu: numbe
     };
   } catch (error) {
     await hosts.destroy();
+    throw error;
+  }
+}
+
+/** What {@link hostProcessSetup} needs of a started host process. */
+export interface BenchHostProcess {
+  readonly proc: { readonly pid?: number | undefined };
+  request<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** How {@link hostProcessSetup} builds a path out of host processes. */
+export interface HostProcessSetupOptions<H extends BenchHostProcess> {
+  /** Makes the two test hosts. */
+  readonly makeHosts: () => Promise<TestHosts>;
+  /** Starts host `i` (host 1 peers with host 0's `address`). */
+  readonly start: (host: TestHost, i: number, peerAddress: string | undefined) => Promise<H>;
+  /** What every host's `connections` text must match before the path is measured. */
+  readonly established: RegExp;
+  /** How long to wait for that (default 20 s). */
+  readonly timeoutMs?: number;
+  /** Extra figures printed after the run, from the running hosts. */
+  readonly report?: (running: readonly H[]) => Promise<string>;
+}
+
+/**
+ * A path through two host processes (e.g. a weave host with the sleeve, or with fastdp): starts them,
+ * waits until `established` holds on both, and attaches container c0 (10.32.0.1, the server) and c1
+ * (10.32.0.2) to their bridges; the processes' pids are the datapath whose CPU is measured.
+ */
+export async function hostProcessSetup<H extends BenchHostProcess>(
+  options: HostProcessSetupOptions<H>,
+): Promise<Setup> {
+  const hosts = await options.makeHosts();
+  const running: H[] = [];
+  const close = async () => {
+    await Promise.all(running.map((r) => r.stop()));
+    await hosts.destroy();
+  };
+  try {
+    const list = hosts.hosts as [TestHost, TestHost];
+    for (const [i, host] of list.entries()) {
+      running.push(await options.start(host, i, i > 0 ? list[0].address : undefined));
+    }
+    await Promise.all(
+      running.map((r) =>
+        eventually(
+          () => r.request<string>('connections'),
+          (text) => options.established.test(text),
+          options.timeoutMs ?? 20_000,
+        ),
+      ),
+    );
+    const c0 = await addTestContainer(hosts, list[0], 'c0', '10.32.0.1/12');
+    const c1 = await addTestContainer(hosts, list[1], 'c1', '10.32.0.2/12');
+    const report = options.report;
+    return {
+      client: c1,
+      server: c0,
+      serverIp: '10.32.0.1',
+      datapathPids: running.map((r) => r.proc.pid!),
+      ...(report ? { report: () => report(running) } : {}),
+      close,
+    };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

@@ -12,60 +12,37 @@
 // SLEEVE_BENCH_CPU_PROF_DIR=<dir> writes a .cpuprofile of every weave host process into <dir>;
 // SLEEVE_BENCH_PATHS=vxlan,plain,encrypted (the default) picks which paths run (ratios need both sides);
 // add `js` for the plain sleeve with every frame through JavaScript (`--no-fast-path`), for comparison.
-import { createTestHosts, type TestHost, type TestHosts } from '@weave-ts/host';
+import { createTestHosts } from '@weave-ts/host';
+import { startWeaveHost } from '../examples/weave-host-harness.js';
 import {
-  addContainer,
-  eventually,
-  type RunningHost,
-  startWeaveHost,
-} from '../examples/weave-host-harness.js';
-import { missingTool, pct, type RunOptions, run, type Setup, verdict, vxlanSetup } from './overlay-bench.js';
+  hostProcessSetup,
+  missingTool,
+  pct,
+  type RunOptions,
+  run,
+  type Setup,
+  verdict,
+  vxlanSetup,
+} from './overlay-bench.js';
 
 const PASSWORD = 'sleeve-bench-password';
 const PROF_DIR = process.env.SLEEVE_BENCH_CPU_PROF_DIR;
 const PATHS = new Set((process.env.SLEEVE_BENCH_PATHS ?? 'vxlan,plain,encrypted').split(','));
 const OPTIONS: RunOptions = { runs: Number(process.env.SLEEVE_BENCH_RUNS ?? 3), labelWidth: 16 };
 
-async function sleeveSetup(password?: string, noFastPath = false): Promise<Setup> {
-  const hosts: TestHosts = await createTestHosts({ count: 2 });
-  const running: RunningHost[] = [];
-  const close = async () => {
-    await Promise.all(running.map((r) => r.stop()));
-    await hosts.destroy();
-  };
-  try {
-    const list = hosts.hosts as [TestHost, TestHost];
-    for (const [i, host] of list.entries()) {
+function sleeveSetup(password?: string, noFastPath = false): Promise<Setup> {
+  return hostProcessSetup({
+    makeHosts: () => createTestHosts({ count: 2 }),
+    start: (host, i, peer) => {
       const args = ['--name', `a::${i + 1}`, '--nickname', `host${i + 1}`];
-      if (i > 0) args.push('--peer', list[0].address!);
+      if (peer) args.push('--peer', peer);
       if (password) args.push('--password', password);
       if (noFastPath) args.push('--no-fast-path');
-      running.push(
-        await startWeaveHost(host, args, 20_000, PROF_DIR === undefined ? {} : { cpuProfDir: PROF_DIR }),
-      );
-    }
+      return startWeaveHost(host, args, 20_000, PROF_DIR === undefined ? {} : { cpuProfDir: PROF_DIR });
+    },
     // Established, and PMTU discovery done (until then the sleeve MTU is 65535).
-    await Promise.all(
-      running.map((r) =>
-        eventually(
-          () => r.request<string>('connections'),
-          (text) => / established .*mtu=14\d\d/.test(text),
-        ),
-      ),
-    );
-    const c0 = await addContainer(hosts, list[0], 'c0', '10.32.0.1/12');
-    const c1 = await addContainer(hosts, list[1], 'c1', '10.32.0.2/12');
-    return {
-      client: c1,
-      server: c0,
-      serverIp: '10.32.0.1',
-      datapathPids: running.map((r) => r.proc.pid!),
-      close,
-    };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+    established: / established .*mtu=14\d\d/,
+  });
 }
 
 export async function bench(): Promise<void> {
