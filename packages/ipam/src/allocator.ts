@@ -155,6 +155,15 @@ export class Allocator extends AllocatorRing {
     return this.owned.inRange(ident, range);
   }
 
+  /**
+   * Who holds `addr` on this peer (as persisted in the data dir, so it survives restarts), or
+   * undefined when nobody does. @throws InvalidAddressError when `addr` is not an IPv4 address
+   */
+  ownerOf(addr: Address | string): string | undefined {
+    const address = typeof addr === 'string' ? parseAddress(addr) : addr;
+    return this.owned.findOwner(address);
+  }
+
   /** Releases one address of `ident`. @throws AddressNotFoundError | PersistenceFailedError */
   free(ident: string, addr: Address | string): void {
     const address = typeof addr === 'string' ? parseAddress(addr) : addr;

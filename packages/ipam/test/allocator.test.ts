@@ -41,6 +41,19 @@ describe('Allocator (upstream allocator_test.go behaviours)', () => {
     expect(() => alloc.free('baddf00d', '10.0.3.9')).toThrow('Free: address 10.0.3.9 not found for baddf00d');
   });
 
+  it('ownerOf names the holder of an address, undefined once freed or never handed out', async () => {
+    const net = new FakeGossipNet();
+    const alloc = makeAllocator(net, testName(0), '10.0.3.0/26', quorum1);
+    const a = await alloc.allocate('holder1');
+    const b = await alloc.allocate('holder2');
+    expect(alloc.ownerOf(a.addr)).toBe('holder1');
+    expect(alloc.ownerOf(formatAddress(b.addr))).toBe('holder2');
+    expect(alloc.ownerOf('10.0.3.60')).toBeUndefined();
+    alloc.free('holder1', a.addr);
+    expect(alloc.ownerOf(a.addr)).toBeUndefined();
+    expect(() => alloc.ownerOf('not-an-ip')).toThrow(/not-an-ip/);
+  });
+
   it('completes a waiting allocation once two peers agree by Paxos (TestBootstrap)', async () => {
     const net = new FakeGossipNet();
     const quorum2 = { mode: parseInitMode('consensus=2') };

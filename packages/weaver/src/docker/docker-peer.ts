@@ -11,6 +11,11 @@ export interface DockerPeer {
   release(containerId: string, address?: string): void;
   /** The container's addresses as CIDR strings. */
   addressesOf(containerId: string): string[];
+  /**
+   * The IPAM allocator, when the peer has one running: `ownerOf` names who holds an address in the
+   * peer's persisted IPAM state (it survives restarts). Optional: fakes may leave it out.
+   */
+  readonly ipam?: DockerPeerIpam;
   /** weaveDNS operations. */
   readonly dns: DockerPeerDns;
   /** The bridge containers attach to and its MTU. */
@@ -22,6 +27,12 @@ export interface DockerPeer {
   };
   /** Upstream's `/report` (only `IPAM.DefaultSubnet`/`IPAM.Range` and `DNS.Domain` are read). */
   status(): DockerPeerReport;
+}
+
+/** The IPAM allocator part of {@link DockerPeer} (`@weave-ts/ipam`'s `Allocator` satisfies it). */
+export interface DockerPeerIpam {
+  /** Who holds `address` (`'10.32.0.1'`) on this peer, or undefined when nobody does. */
+  ownerOf(address: string): string | undefined;
 }
 
 /** The weaveDNS part of {@link DockerPeer}. */

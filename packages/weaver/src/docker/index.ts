@@ -8,7 +8,13 @@ export {
   type DockerProxySettings,
 } from './docker-integration.js';
 export { dockerService } from './docker-service.js';
-export type { DockerPeer, DockerPeerDns, DockerPeerReport, DnsListenAddress } from './docker-peer.js';
+export type {
+  DockerPeer,
+  DockerPeerDns,
+  DockerPeerIpam,
+  DockerPeerReport,
+  DnsListenAddress,
+} from './docker-peer.js';
 export { DockerEngineUnreachableError, InvalidDockerHostError } from './docker-client.js';
 export { DockerContainerNotFoundError, DockerContainerNotRunningError } from './docker-container.js';
 export { InvalidAddressSpecError } from './docker-attach.js';

@@ -27,6 +27,12 @@ import {
  * As upstream, RequestPool hands Docker the subnet's network address as the (unused) gateway, so
  * Docker does not take a gateway address from the pool. Pool IDs carry everything a later request
  * needs, so requests keep working across a daemon restart.
+ *
+ * Each address is held in the mesh under its own IPAM key `_<n>` (base 36). Keys already holding an
+ * address (persisted by an earlier run of the daemon) are skipped, so a new key never inherits an old
+ * address. ReleaseAddress of an address this run did not hand out asks the peer's persisted IPAM
+ * state who holds it and frees it there when the holder is one of our keys; an address nobody holds
+ * is released as a no-op (`{}`), as Docker expects.
  */
 
 /** Docker's option key telling that a RequestAddress is for the network's gateway. */
@@ -109,7 +115,7 @@ export class WeaveIpamDriver {
     const pool = parsePoolId(requireString(request, 'PoolID'));
     const wanted = optionalString(request, 'Address');
     const options = optionalObject(request, 'Options');
-    const ident = `_${(++this.sequence).toString(36)}`;
+    const ident = this.nextIdent();
     let address: string;
     try {
       if (wanted !== undefined) {
@@ -141,16 +147,16 @@ export class WeaveIpamDriver {
   private releaseAddress(request: PluginRequest): unknown {
     const pool = parsePoolId(requireString(request, 'PoolID'));
     const address = requireString(request, 'Address');
+    let addr: number;
     try {
-      parseAddress(address);
+      addr = parseAddress(address);
     } catch {
       throw new PluginRequestError(`malformed request: Address ${address} is not an IPv4 address`, 400);
     }
-    const ident = this.holders.get(address);
-    // Docker hands back the gateway RequestPool reported (the subnet's network address): never allocated.
-    if (ident === undefined && parseAddress(address) === pool.subnet.addr) return {};
-    if (ident === undefined)
-      throw new PluginRequestError(`address ${address} was not allocated by weavemesh`);
+    // Unknown addresses (also the gateway RequestPool reported, which is never allocated) release as {}.
+    const inPool = sameNetwork({ addr, prefixLen: pool.subnet.prefixLen }, pool.subnet);
+    const ident = this.holders.get(address) ?? (inPool ? this.persistedHolder(address) : undefined);
+    if (ident === undefined) return {};
     try {
       this.peer.release(ident, address);
     } catch (err) {
@@ -159,6 +165,40 @@ export class WeaveIpamDriver {
     this.holders.delete(address);
     return {};
   }
+
+  /** A fresh IPAM key: `_<n>`, skipping keys in use now or holding addresses from an earlier run. */
+  private nextIdent(): string {
+    const inUse = new Set(this.holders.values());
+    for (;;) {
+      const ident = `${IDENT_PREFIX}${(++this.sequence).toString(36)}`;
+      if (inUse.has(ident)) continue;
+      try {
+        if (this.peer.addressesOf(ident).length > 0) continue;
+      } catch {
+        // IPAM disabled: the allocate/claim that follows reports it.
+      }
+      return ident;
+    }
+  }
+
+  /** Which of our keys holds `address` in the peer's persisted IPAM state (after a restart), if any. */
+  private persistedHolder(address: string): string | undefined {
+    let owner: string | undefined;
+    try {
+      owner = this.peer.ipam?.ownerOf(address);
+    } catch {
+      return undefined;
+    }
+    return owner !== undefined && isDriverIdent(owner) ? owner : undefined;
+  }
+}
+
+/** The first character of the IPAM keys this driver allocates under. */
+const IDENT_PREFIX = '_';
+
+/** Whether an IPAM key is one of this driver's (`_<base36>`), not a container's or `weave:expose`. */
+function isDriverIdent(ident: string): boolean {
+  return /^_[0-9a-z]+$/.test(ident);
 }
 
 /** Parses `weave-<subnet>-<range>`. */

@@ -284,7 +284,7 @@ describe('Docker plugin API (weave network driver, weavemesh IPAM driver)', () =
         ipam,
         '/IpamDriver.ReleaseAddress',
         { PoolID: 'weave-10.2.1.0/24-10.2.1.0/24', Address: '10.2.1.1' },
-        /not allocated/,
+        null, // releasing an address nobody holds is idempotent
       ],
     ];
     for (const [to, path, body, err] of seq) {
