@@ -155,6 +155,16 @@ export class Allocator extends AllocatorRing {
     return this.owned.inRange(ident, range);
   }
 
+  /** Every holder on this peer and the addresses it holds (upstream's `GET /ip` `owned` list). */
+  ownedEntries(): {
+    /** The holder: a container id or another IPAM key (`weave:expose`, a plugin's key). */
+    ident: string;
+    /** The addresses it holds, with the subnet's prefix length. */
+    cidrs: CIDR[];
+  }[] {
+    return [...this.owned.entries()].map(([ident, data]) => ({ ident, cidrs: [...data.cidrs] }));
+  }
+
   /**
    * Who holds `addr` on this peer (as persisted in the data dir, so it survives restarts), or
    * undefined when nobody does. @throws InvalidAddressError when `addr` is not an IPv4 address

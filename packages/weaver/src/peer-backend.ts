@@ -1,5 +1,5 @@
 import type { StatusSection } from '@weave-ts/core';
-import type { Allocator, OwnedAddresses } from '@weave-ts/ipam';
+import type { Allocator } from '@weave-ts/ipam';
 import { cidrRange, formatCIDR, parseSubnet } from '@weave-ts/ipam';
 import type { WeavePeer } from '@weave-ts/peer';
 import type {
@@ -144,15 +144,10 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
       const range = cidrRange(parseSubnet(subnet ?? ipam.defaultSubnet));
       return allocator().lookup(ident, range).map(formatCIDR);
     },
-    owned: () => {
-      // The allocator keeps `owned` to itself; read it for GET /ip (ask ipam for a public accessor).
-      const owned = (allocator() as unknown as { owned?: OwnedAddresses }).owned;
-      if (!owned) return [];
-      return [...owned.entries()].map(([containerid, data]) => ({
-        containerid,
-        addrs: data.cidrs.map(formatCIDR),
-      }));
-    },
+    owned: () =>
+      allocator()
+        .ownedEntries()
+        .map(({ ident, cidrs }) => ({ containerid: ident, addrs: cidrs.map(formatCIDR) })),
     free: (ident, ip) => allocator().free(ident, ip),
     freeAll: (ident) => allocator().freeAll(ident),
     prime: (signal) => allocator().prime(signal),
@@ -228,11 +223,8 @@ export function createPeerBackend(options: PeerBackendOptions): PeerBackend {
       options.onReset?.();
     },
     rmpeer: (id, o = {}) => {
-      // `force` is the allocator's split-brain override (typed loosely: older allocators take one argument).
-      const takeover = allocator() as unknown as {
-        adminTakeoverRanges(id: string, o?: { force?: boolean }): string;
-      };
-      const t = o.force ? takeover.adminTakeoverRanges(id, { force: true }) : peer.rmpeer(id);
+      // `force` is the allocator's override of the majority rule (see TakeoverWithoutMajorityError).
+      const t = o.force ? allocator().adminTakeoverRanges(id, { force: true }) : peer.rmpeer(id);
       return t.endsWith('\n') ? t : `${t}\n`;
     },
     metrics: () => options.metrics.render(),
