@@ -105,6 +105,8 @@ export interface PeerDatapathInfo {
   readonly mtu?: number;
   /** The overlay's own diagnostics (JSON-safe). */
   diagnostics(): unknown;
+  /** Installed fast-datapath flows (upstream's `weave_flows`); undefined without fastdp. */
+  flowCount(): number | undefined;
 }
 
 /** One live DNS record, as `peer.dns.entries()` lists it. */
@@ -361,6 +363,11 @@ export class WeavePeer extends EventEmitter<PeerEvents> {
       ...(run?.datapath.bridge !== undefined ? { bridge: run.datapath.bridge } : {}),
       ...(run?.datapath.mtu !== undefined ? { mtu: run.datapath.mtu } : {}),
       diagnostics: () => jsonSafe(run?.router.overlay.diagnostics()),
+      flowCount: () => {
+        // The kernel datapaths run an overlay switch, whose diagnostics are keyed by overlay name.
+        const d = run?.router.overlay.diagnostics() as { fastdp?: { flows?: unknown } } | undefined;
+        return typeof d?.fastdp?.flows === 'number' ? d.fastdp.flows : undefined;
+      },
     };
   }
   /** weaveDNS operations. */

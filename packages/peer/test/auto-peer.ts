@@ -18,6 +18,7 @@ const during = (await listLinks()).map((l) => l.name);
 const info = {
   kind: peer.datapath.kind,
   mtu: peer.datapath.mtu,
+  flows: peer.datapath.flowCount(),
   name: peer.name,
   bridgeMac: link.mac,
   during,

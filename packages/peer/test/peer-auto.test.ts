@@ -19,6 +19,7 @@ const pairNs = `wi${Math.random().toString(36).slice(2, 6)}-autopw`;
 interface AutoResult {
   kind: string;
   mtu: number;
+  flows?: number;
   name: string;
   bridgeMac: string;
   during: string[];
@@ -58,7 +59,11 @@ describe.skipIf(!isRoot)("datapath 'auto' (root, in a namespace)", () => {
     if (plain.kind === 'fastdp') {
       expect(plain.mtu).toBe(1376);
       expect(plain.during).toContain('vxlan-6784');
-    } else expect(plain.mtu).toBe(65521);
+      expect(plain.flows).toBe(0);
+    } else {
+      expect(plain.mtu).toBe(65521);
+      expect(plain.flows).toBeUndefined();
+    }
     // The process ended by itself after stop(), and left nothing behind.
     expect(plain.after).toEqual(['lo']);
     expect(plain.bridgeAfter).toBe(false);

@@ -172,12 +172,7 @@ export class Weaver {
       report: () => this.backend.report(),
       ipam: config.peer.ipam !== false,
       dns: config.peer.dns !== false,
-      flows: () => {
-        if (peer.datapath.kind !== 'fastdp') return undefined;
-        const d = peer.datapath.diagnostics() as { flows?: unknown; Flows?: unknown } | null;
-        const n = d?.flows ?? d?.Flows;
-        return typeof n === 'number' ? n : Array.isArray(n) ? n.length : undefined;
-      },
+      flows: () => peer.datapath.flowCount(),
     });
     const exposer: ExposeApi = {
       expose: async (cidr, { skipNAT }) => {
